@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make book` and `make test`.
+# Both create the virtual environment in .venv on first use, and are quick
+# when nothing has changed since.
+
+VENV    := .venv
+PYTHON  := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+BOOK    := $(VENV)/bin/jupyter-book build . -W -n --keep-going
+# pytest exits 5 when it collects no tests (an empty folder); that is not a failure.
+PYTEST  := sh -c '"$$0" -m pytest "$$@"; rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc' $(PYTHON)
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+
+.PHONY: book test test-lib test-notebooks execute bench sync-url clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	$(PYTHON) -m pip install --quiet --no-deps --editable .
+	touch $(STAMP)
+
+## Build the book strictly into _build/html.
+book: $(STAMP)
+	$(BOOK)
+
+## Every test: the library on TensorFlow and JAX, the chapters in fast mode, the strict build.
+test: test-lib test-notebooks book
+
+test-lib: $(STAMP)
+	KERAS_BACKEND=tensorflow $(PYTEST) -q tests
+	KERAS_BACKEND=jax $(PYTEST) -q -m keras tests
+
+test-notebooks: $(STAMP)
+ifeq ($(NOTEBOOKS),)
+	@echo "No notebooks in notebooks/ yet: nothing to execute."
+else
+	AELIB_FAST=1 KERAS_BACKEND=tensorflow $(PYTEST) -q --nbval-lax -p no:cacheprovider $(NOTEBOOKS)
+endif
+
+## Re-run every chapter with its full budget and save the outputs in place.
+execute: $(STAMP)
+	$(PYTHON) scripts/execute_notebooks.py $(NOTEBOOKS)
+
+## Benchmarks: speed and quality per minute of compute (see benchmarks/README.md).
+bench: $(STAMP)
+	$(PYTHON) benchmarks/run.py
+
+## After changing repository.url in _config.yml: rewrite the Colab badges and install cells.
+sync-url: $(STAMP)
+	$(PYTHON) scripts/repository_url.py
+
+clean:
+	rm -rf _build

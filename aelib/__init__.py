@@ -1,0 +1,10 @@
+"""aelib: the library behind the book *Generative Autoencoders*.
+
+The chapters import everything they train and measure from here, and show its
+source, so the book and the code cannot drift apart.
+"""
+
+__version__ = "0.1.0"
+
+from aelib.budget import budget, fast_mode
+from aelib.data import DataFileError, Dataset, load_dataset, subset_indices
