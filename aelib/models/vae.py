@@ -1,0 +1,87 @@
+"""The variational autoencoder (Kingma & Welling 2014; Rezende et al. 2014)."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from aelib.data import check_images
+from aelib.divergences import gaussian_kl
+from aelib.layers import Sampling
+from aelib.models.base import BaseAutoencoder, _weighted_mean, sample_prior, scale_for_replicas
+from aelib.models.networks import build_encoder
+
+# exp(+-10) is a standard deviation between 0.007 and 150: far outside anything a
+# trained encoder needs, and far inside what float32 can exponentiate.
+LOG_VAR_LIMIT = 10.0
+
+
+@keras.saving.register_keras_serializable(package="aelib")
+class VAE(BaseAutoencoder):
+    """A variational autoencoder with a Gaussian encoder and a Bernoulli decoder.
+
+    The encoder maps an image x to q(z|x) = N(z_mean, exp(z_log_var)); a code is
+    drawn from it with the reparameterization trick (`aelib.layers.Sampling`),
+    and the decoder gives the Bernoulli logits of p(x|z). Training minimizes
+
+        loss = reconstruction_loss + kl_weight * kl_loss
+
+    per image, where reconstruction_loss = -log p(x|z) and kl_loss =
+    KL(q(z|x) || N(0, I)). With `kl_weight=1` this is the negative ELBO.
+
+    Args:
+        latent_dim: size of the code `z`.
+        network: `"mlp"` or `"conv"`.
+        kl_weight: the weight of the KL term (beta); 1.0 is the ELBO.
+        learning_rate: Adam's step size when `fit` compiles the model.
+        seed: seed of the sampling noise.
+
+    Example:
+
+    >>> vae = VAE()
+    >>> history = vae.fit(x_train, epochs=10, batch_size=128)
+    >>> images = vae.sample(16, seed=0)  # (16, 28, 28, 1), in [0, 1]
+    """
+
+    def __init__(self, latent_dim=16, network="mlp", kl_weight=1.0, learning_rate=1e-3, seed=None, **kwargs):
+        super().__init__(latent_dim, network, learning_rate, **kwargs)
+        if not np.isfinite(kl_weight) or kl_weight < 0:
+            raise ValueError(f"Expected `kl_weight` to be a number >= 0. Received: kl_weight={kl_weight!r}")
+        self.kl_weight = float(kl_weight)
+        self.seed = seed
+        self.encoder = build_encoder(network, self.latent_dim, heads=("z_mean", "z_log_var"))
+        self.sampling = Sampling(seed=seed)
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+
+    def call(self, x):
+        z_mean, z_log_var = self.encoder(x)  # each (N, latent_dim)
+        z_log_var = ops.clip(z_log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
+        z = self.sampling([z_mean, z_log_var])  # (N, latent_dim)
+        return {"logits": self.decoder(z), "z_mean": z_mean, "z_log_var": z_log_var, "z": z}
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        reconstruction = self._reconstruction_loss(x, y_pred["logits"], sample_weight)
+        kl = _weighted_mean(gaussian_kl(y_pred["z_mean"], y_pred["z_log_var"]), sample_weight)
+        self.kl_loss_tracker.update_state(kl, sample_weight=ops.shape(x)[0])
+        return scale_for_replicas(reconstruction + self.kl_weight * kl)
+
+    def posterior(self, x, batch_size=1000):
+        """Returns `(z_mean, z_log_var)` of q(z|x), NumPy arrays of shape (N, latent_dim)."""
+        z_mean, z_log_var = self.encoder.predict(check_images(x), batch_size=batch_size, verbose=0)
+        return np.asarray(z_mean), np.clip(np.asarray(z_log_var), -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
+
+    def encode(self, x, batch_size=1000, sample=False, seed=None):
+        """Returns one code per image: the posterior mean, or a draw from q(z|x) if `sample`."""
+        z_mean, z_log_var = self.posterior(x, batch_size=batch_size)
+        if not sample:
+            return z_mean
+        noise = np.random.default_rng(seed).standard_normal(z_mean.shape).astype(np.float32)
+        return z_mean + np.exp(0.5 * z_log_var) * noise
+
+    def sample(self, n, seed=None):
+        """Decodes `n` draws from the prior N(0, I) into images in [0, 1]."""
+        return sample_prior(self, n, seed)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(kl_weight=self.kl_weight, seed=self.seed)
+        return config
