@@ -341,8 +341,11 @@ def check_images(images, name="x"):
         )
     if array.shape[0] == 0:
         raise ValueError(f"Expected at least one image in `{name}`. Received: {name}.shape={array.shape}")
-    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-        raise ValueError(f"Expected `{name}` to hold numbers. Received: {name}.dtype={array.dtype}")
+    if not np.issubdtype(array.dtype, np.floating):
+        hint = " Did you forget to divide by 255?" if np.issubdtype(array.dtype, np.integer) else ""
+        raise ValueError(
+            f"Expected `{name}` to hold float pixel values in [0, 1].{hint} Received: {name}.dtype={array.dtype}"
+        )
     array = array.astype(np.float32, copy=False)
     if np.isnan(array).any():
         raise ValueError(f"Expected `{name}` to hold no NaN; {int(np.isnan(array).sum())} pixels are NaN.")

@@ -1,0 +1,270 @@
+"""How good is a trained model? The numbers every chapter reports.
+
+- `reconstruction_error`: how well an image survives the trip through the code.
+- `negative_elbo` and `importance_sampled_nll`: the VAE's bound on -log p(x), and
+  a tighter estimate of -log p(x) itself (Burda et al. 2016).
+- `latent_mmd`: how far the codes of held-out images, Q_Z, are from the prior P_Z.
+- `image_frechet_distance`: how far generated images are from real ones, in the
+  feature space of a small Fashion-MNIST classifier that ships with aelib.
+
+All are in nats per image where they are log-likelihoods, and are computed in
+NumPy float64 from the models' own networks.
+"""
+
+import warnings
+
+import numpy as np
+from keras import ops
+from scipy import linalg
+
+from aelib.classifier import classifier_features
+from aelib.data import check_images
+from aelib.divergences import gaussian_kl, mmd
+from aelib.losses import bernoulli_nll
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+def reconstruction_error(model, x, batch_size=1000):
+    """Mean Bernoulli negative log-likelihood of `x` given its decoded code, in nats per image.
+
+    The code is `model.encode(x)` (the posterior mean for a VAE), so this is the
+    same quantity for all three models, and the one they were trained on.
+
+    Args:
+        model: a trained `Autoencoder`, `VAE` or `WAE`.
+        x: images of shape (N, 28, 28, 1) in [0, 1].
+
+    Returns:
+        A float: the mean over images of -log p(x | z), summed over pixels.
+    """
+    x = check_images(x)
+    logits = model.decoder.predict(model.encode(x, batch_size=batch_size), batch_size=batch_size, verbose=0)
+    return float(np.mean(_to_numpy(bernoulli_nll(x, logits))))
+
+
+def negative_elbo(vae, x, seed=0, batch_size=1000):
+    """The negative evidence lower bound of a VAE, in nats per image (lower is better).
+
+    -ELBO(x) = E_{q(z|x)}[-log p(x|z)] + KL(q(z|x) || p(z)), with the expectation
+    estimated by one draw z ~ q(z|x) per image; the KL term is exact.
+
+    Args:
+        vae: a trained `VAE`.
+        x: images of shape (N, 28, 28, 1) in [0, 1].
+        seed: seed of the draws from q(z|x).
+
+    Returns:
+        A float: the mean of -ELBO(x) over the images. It bounds -log p(x) from above.
+    """
+    x = check_images(x)
+    z_mean, z_log_var = vae.posterior(x, batch_size=batch_size)
+    z = z_mean + np.exp(0.5 * z_log_var) * np.random.default_rng(seed).standard_normal(z_mean.shape)
+    logits = vae.decoder.predict(z.astype(np.float32), batch_size=batch_size, verbose=0)
+    reconstruction = _to_numpy(bernoulli_nll(x, logits))
+    kl = _to_numpy(gaussian_kl(z_mean, z_log_var))
+    return float(np.mean(reconstruction + kl))
+
+
+def importance_sampled_nll(vae, x, num_samples=100, seed=0, batch_size=50):
+    """Estimates -log p(x) of a VAE by importance sampling with q(z|x) as the proposal.
+
+    log p(x) ~= log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), with z_k ~ q(z|x).
+    The estimate is a lower bound on log p(x) in expectation that tightens as K
+    grows; K = 1 gives the ELBO (Burda et al. 2016).
+
+    Args:
+        vae: a trained `VAE`.
+        x: images of shape (N, 28, 28, 1) in [0, 1].
+        num_samples: K, the draws per image.
+        seed: seed of the draws.
+        batch_size: images decoded together (each with K codes).
+
+    Returns:
+        A float: the mean over images of the estimate of -log p(x), in nats.
+    """
+    x = check_images(x)
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+        raise ValueError(f"Expected `num_samples` to be a positive integer. Received: num_samples={num_samples!r}")
+    rng = np.random.default_rng(seed)
+    z_mean, z_log_var = vae.posterior(x)
+    estimates = []
+    for start in range(0, len(x), batch_size):
+        mean, log_var = z_mean[start : start + batch_size], z_log_var[start : start + batch_size]
+        images = x[start : start + batch_size]
+        noise = rng.standard_normal((num_samples,) + mean.shape)  # (K, B, latent_dim)
+        z = mean + np.exp(0.5 * log_var) * noise
+        logits = vae.decoder.predict(z.reshape(-1, mean.shape[1]).astype(np.float32), batch_size=5000, verbose=0)
+        repeated = np.broadcast_to(images, (num_samples,) + images.shape).reshape((-1,) + images.shape[1:])
+        log_likelihood = -_to_numpy(bernoulli_nll(repeated, logits)).reshape(num_samples, -1)  # (K, B)
+        log_prior = -0.5 * np.sum(z**2 + _LOG_2PI, axis=-1)
+        log_posterior = -0.5 * np.sum(noise**2 + log_var + _LOG_2PI, axis=-1)
+        log_weights = log_likelihood + log_prior - log_posterior  # (K, B)
+        peak = log_weights.max(axis=0)
+        estimates.append(peak + np.log(np.mean(np.exp(log_weights - peak), axis=0)))
+    return float(-np.mean(np.concatenate(estimates)))
+
+
+def latent_mmd(model, x, kernel="imq", num_samples=2000, seed=0):
+    """MMD^2 between the codes of images `x` (a sample of Q_Z) and draws from the prior P_Z.
+
+    Near 0 when the codes are distributed like N(0, I), as a generative model's
+    should be; clearly positive when they are not. For a VAE the codes are
+    draws from q(z|x), so that their distribution is the aggregate posterior.
+
+    Args:
+        model: a trained `Autoencoder`, `VAE` or `WAE`.
+        x: held-out images of shape (N, 28, 28, 1).
+        kernel: `"imq"` or `"rbf"`, as in `aelib.divergences.mmd`.
+        num_samples: at most this many images are used (chosen with `seed`), to
+            keep the (n, n) kernel matrices small.
+        seed: seed of the subset, the posterior draws and the prior draws.
+
+    Returns:
+        A float, the unbiased estimate of MMD^2 (it can be slightly negative).
+    """
+    x = check_images(x)
+    rng = np.random.default_rng(seed)
+    if len(x) > num_samples:
+        x = x[np.sort(rng.choice(len(x), num_samples, replace=False))]
+    codes = model.encode(x, sample=True, seed=seed)
+    prior = rng.standard_normal(codes.shape).astype(np.float32)
+    return float(_to_numpy(mmd(codes.astype(np.float32), prior, kernel=kernel)))
+
+
+def frechet_distance(features_a, features_b, eps=1e-6):
+    """Returns the Frechet distance between Gaussians fitted to two feature sets.
+
+    Each set is summarised by its mean and its sample covariance (divided by
+    N - 1); the result is
+
+        |mean_a - mean_b|^2 + trace(cov_a + cov_b - 2 (cov_a cov_b)^(1/2)).
+
+    Like the FID, this is the *squared* Frechet distance; it is what is reported.
+
+    Args:
+        features_a: array of shape `(N, D)`, one feature vector a row, N >= 2.
+        features_b: array of shape `(M, D)`, the same D, M >= 2.
+        eps: when `cov_a cov_b` is singular (SciPy's `sqrtm` warns or fails),
+            `eps` times the identity is added to both covariances and the root
+            taken again (as the reference FID code does).
+
+    Returns:
+        The distance, a non-negative Python float.
+
+    Raises:
+        ValueError: the inputs are not 2-D, have different feature dimensions,
+            fewer than 2 rows, or values that are not finite.
+
+    Example:
+
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(size=(1000, 4))
+    >>> round(frechet_distance(a, a + 1.0), 6)  # a shift of 1 in each of 4 dimensions
+    4.0
+    """
+    features_a = _check_features(features_a, "features_a")
+    features_b = _check_features(features_b, "features_b")
+    if features_a.shape[1] != features_b.shape[1]:
+        raise ValueError(
+            "Expected features_a and features_b to have the same number of features "
+            f"(columns). Received: features_a.shape={features_a.shape}, "
+            f"features_b.shape={features_b.shape}"
+        )
+    mean_a, mean_b = features_a.mean(axis=0), features_b.mean(axis=0)  # (D,)
+    cov_a = np.atleast_2d(np.cov(features_a, rowvar=False))  # (D, D)
+    cov_b = np.atleast_2d(np.cov(features_b, rowvar=False))
+
+    sqrt_product = _sqrtm_of_product(cov_a, cov_b)
+    if not np.isfinite(sqrt_product).all():
+        # A singular product (a feature constant in both sets, or fewer rows
+        # than features): regularise both covariances.
+        offset = eps * np.eye(cov_a.shape[0])
+        sqrt_product = _sqrtm_of_product(cov_a + offset, cov_b + offset)
+    if np.iscomplexobj(sqrt_product):
+        # cov_a cov_b has real, non-negative eigenvalues, so its square root is
+        # real; rounding error can leave a tiny imaginary part, which we drop.
+        largest = np.abs(sqrt_product.imag).max()
+        if largest > 1e-3 * max(1.0, np.abs(sqrt_product.real).max()):
+            raise ValueError(
+                "The matrix square root of cov_a @ cov_b came out with an imaginary part "
+                f"of {largest:.3g}, too large for rounding error. Are the features finite "
+                f"and are there enough rows for the number of features? Received: "
+                f"features_a.shape={features_a.shape}, features_b.shape={features_b.shape}"
+            )
+        sqrt_product = sqrt_product.real
+
+    mean_term = np.sum((mean_a - mean_b) ** 2)
+    cov_term = np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(sqrt_product)
+    # The distance is non-negative; rounding can push identical sets a hair below 0.
+    return max(float(mean_term + cov_term), 0.0)
+
+
+def image_frechet_distance(images_a, images_b, batch_size=500):
+    """Returns an FID-like distance between two sets of Fashion-MNIST images.
+
+    Both sets go through the small Fashion-MNIST classifier shipped with `aelib`
+    (`aelib.classifier`), and `frechet_distance` compares their 64 penultimate
+    features. It is *not* the FID: the features are not Inception-v3's, so the
+    numbers are comparable only with other numbers from this function (same
+    classifier weights), never with published FIDs. The sample sizes matter
+    too: with few images the estimate is biased upwards, so compare distances
+    computed from the same numbers of images. The distance between the training
+    and the test images, at the same sizes, is the floor a perfect model would
+    reach.
+
+    Args:
+        images_a: float array of shape `(N, 28, 28, 1)`, pixels in [0, 1], N >= 2.
+        images_b: float array of shape `(M, 28, 28, 1)`, pixels in [0, 1], M >= 2.
+        batch_size: images per forward pass of the classifier.
+
+    Returns:
+        The distance, a non-negative Python float.
+
+    Raises:
+        ValueError: either set of images has the wrong shape, dtype or values.
+
+    Example:
+
+    >>> data = load_dataset()
+    >>> floor = image_frechet_distance(data.x_train[:10000], data.x_test)
+    >>> image_frechet_distance(vae.sample(10000, seed=0), data.x_test)  # compare with floor
+    """
+    features_a = classifier_features(images_a, batch_size=batch_size)
+    features_b = classifier_features(images_b, batch_size=batch_size)
+    return frechet_distance(features_a, features_b)
+
+
+def _check_features(features, name):
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim != 2:
+        raise ValueError(
+            f"Expected {name} to be 2-D, of shape (num_examples, num_features). "
+            f"Received: {name}.shape={features.shape}"
+        )
+    if features.shape[0] < 2:
+        raise ValueError(
+            f"Expected at least 2 rows in {name} to estimate a covariance. "
+            f"Received: {name}.shape={features.shape}"
+        )
+    if features.shape[1] < 1:
+        raise ValueError(f"Expected at least 1 feature in {name}. Received: {name}.shape={features.shape}")
+    if not np.isfinite(features).all():
+        raise ValueError(f"Expected finite values in {name}. Received: {name} with NaN or inf values")
+    return features
+
+
+def _sqrtm_of_product(cov_a, cov_b):
+    """Returns sqrtm(cov_a @ cov_b), or an array of NaN where the product is singular."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # SciPy warns (and may return an inaccurate root) for a singular matrix.
+        warnings.simplefilter("error", linalg.LinAlgWarning)
+        try:
+            return linalg.sqrtm(cov_a @ cov_b)
+        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
+            return np.full(cov_a.shape, np.nan)
+
+
+def _to_numpy(tensor):
+    return np.asarray(ops.convert_to_numpy(tensor), dtype=np.float64)
+
