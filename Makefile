@@ -5,7 +5,7 @@
 VENV    := .venv
 PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
-BOOK    := $(VENV)/bin/jupyter-book build . -W -n --keep-going
+BOOK    := $(VENV)/bin/jupyter-book build . -W -n --keep-going --config _build/config.yml
 # pytest exits 5 when it collects no tests (an empty folder); that is not a failure.
 PYTEST  := sh -c '"$$0" -m pytest "$$@"; rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc' $(PYTHON)
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
@@ -19,8 +19,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
-## Build the book strictly into _build/html.
+## Build the book strictly into _build/html. Chapters committed with outputs are
+## rendered as they are; a chapter without outputs is executed (scripts/book_config.py).
 book: $(STAMP)
+	$(PYTHON) scripts/book_config.py _build/config.yml
 	$(BOOK)
 
 ## Every test: the library on TensorFlow and JAX, the chapters in fast mode, the strict build.

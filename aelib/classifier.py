@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from aelib.data import check_images
+from aelib.models.base import run_in_batches
 
 IMAGE_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -138,5 +139,5 @@ def classifier_features(images, batch_size=500):
     images = check_images(images, "images")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"Expected a positive integer batch_size. Received: batch_size={batch_size!r}")
-    features = feature_extractor().predict(images.astype("float32"), batch_size=batch_size, verbose=0)
+    features = run_in_batches(feature_extractor(), images.astype("float32"), batch_size)
     return np.asarray(features, dtype=np.float64)  # (N, 64)

@@ -21,6 +21,7 @@ from aelib.classifier import classifier_features
 from aelib.data import check_images
 from aelib.divergences import gaussian_kl, mmd
 from aelib.losses import bernoulli_nll
+from aelib.models.base import run_in_batches
 
 _LOG_2PI = np.log(2.0 * np.pi)
 
@@ -39,7 +40,7 @@ def reconstruction_error(model, x, batch_size=1000):
         A float: the mean over images of -log p(x | z), summed over pixels.
     """
     x = check_images(x)
-    logits = model.decoder.predict(model.encode(x, batch_size=batch_size), batch_size=batch_size, verbose=0)
+    logits = run_in_batches(model.decoder, model.encode(x, batch_size=batch_size), batch_size)
     return float(np.mean(_to_numpy(bernoulli_nll(x, logits))))
 
 
@@ -60,7 +61,7 @@ def negative_elbo(vae, x, seed=0, batch_size=1000):
     x = check_images(x)
     z_mean, z_log_var = vae.posterior(x, batch_size=batch_size)
     z = z_mean + np.exp(0.5 * z_log_var) * np.random.default_rng(seed).standard_normal(z_mean.shape)
-    logits = vae.decoder.predict(z.astype(np.float32), batch_size=batch_size, verbose=0)
+    logits = run_in_batches(vae.decoder, z.astype(np.float32), batch_size)
     reconstruction = _to_numpy(bernoulli_nll(x, logits))
     kl = _to_numpy(gaussian_kl(z_mean, z_log_var))
     return float(np.mean(reconstruction + kl))
@@ -94,7 +95,7 @@ def importance_sampled_nll(vae, x, num_samples=100, seed=0, batch_size=50):
         images = x[start : start + batch_size]
         noise = rng.standard_normal((num_samples,) + mean.shape)  # (K, B, latent_dim)
         z = mean + np.exp(0.5 * log_var) * noise
-        logits = vae.decoder.predict(z.reshape(-1, mean.shape[1]).astype(np.float32), batch_size=5000, verbose=0)
+        logits = run_in_batches(vae.decoder, z.reshape(-1, mean.shape[1]).astype(np.float32), 5000)
         repeated = np.broadcast_to(images, (num_samples,) + images.shape).reshape((-1,) + images.shape[1:])
         log_likelihood = -_to_numpy(bernoulli_nll(repeated, logits)).reshape(num_samples, -1)  # (K, B)
         log_prior = -0.5 * np.sum(z**2 + _LOG_2PI, axis=-1)

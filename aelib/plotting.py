@@ -31,7 +31,7 @@ def image_grid(images, ncols=8, title=None, ax=None, row_labels=None):
     n, height, width = images.shape
     nrows = int(np.ceil(n / ncols))
     gap = 2
-    canvas = np.ones((nrows * (height + gap) - gap, ncols * (width + gap) - gap))
+    canvas = np.zeros((nrows * (height + gap) - gap, ncols * (width + gap) - gap))  # white under gray_r
     for i, image in enumerate(images):
         r, c = divmod(i, ncols)
         canvas[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = image
@@ -76,7 +76,7 @@ def latent_scatter(codes, labels=None, class_names=None, title=None, ax=None, li
             chosen = labels == label
             name = class_names[label] if class_names is not None else str(label)
             ax.scatter(codes[chosen, 0], codes[chosen, 1], s=2, alpha=0.6, color=cmap(label % 10), label=name)
-        ax.legend(markerscale=5, fontsize=7, loc="upper right", framealpha=0.8)
+        ax.legend(markerscale=5, fontsize=9, loc="upper right", framealpha=0.8)
     draw_prior_circles(ax)
     if limit is None:
         limit = max(3.5, float(np.percentile(np.abs(codes), 99.5)) * 1.1)
@@ -148,7 +148,7 @@ def plot_history(history, keys=None, title=None, ax=None):
             ax.plot(epochs, values["val_" + key], color=f"C{i}", ls="--", label="val_" + key)
     ax.set_xlabel("epoch")
     ax.set_ylabel("nats per image")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     if title:
         ax.set_title(title)
     return ax
@@ -164,3 +164,83 @@ def show_source(obj):
     from IPython.display import Markdown, display
 
     display(Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```"))
+
+
+def posterior_ellipses(
+    z_mean, z_log_var, labels=None, class_names=None, num_sigmas=1.0, title=None, ax=None, limit=None
+):
+    """Draws 2-D Gaussian posteriors N(z_mean, diag exp(z_log_var)) as ellipses over the prior's circles.
+
+    Each example's posterior q(z|x) becomes one axis-aligned ellipse centred on
+    its `z_mean`, with half-axes `num_sigmas * exp(0.5 * z_log_var)`: with the
+    default `num_sigmas=1`, the 1-sigma contour. The dashed circles of radius 1,
+    2 and 3 are the same contours of the prior N(0, I), so a posterior as wide as
+    the prior draws as large as the innermost circle.
+
+    Args:
+        z_mean: array of shape (N, 2), the posterior means.
+        z_log_var: array of shape (N, 2), the posterior log-variances.
+        labels: optional integer labels of shape (N,), for colour.
+        class_names: names for the legend, indexed by label.
+        num_sigmas: how many standard deviations each half-axis spans (> 0).
+        title: the Axes' title.
+        ax: the Axes to draw in; a new figure when None.
+        limit: half-width of the square view; fitted to the ellipses when None.
+
+    Returns:
+        The matplotlib Axes, holding one `matplotlib.patches.Ellipse` per example.
+
+    Example:
+
+    >>> z_mean, z_log_var = vae.posterior(x_test[:200])  # a VAE with latent_dim=2
+    >>> posterior_ellipses(z_mean, z_log_var, labels=y_test[:200])
+    """
+    from matplotlib.patches import Ellipse, Patch
+
+    z_mean = np.asarray(z_mean, dtype=np.float64)
+    z_log_var = np.asarray(z_log_var, dtype=np.float64)
+    if z_mean.ndim != 2 or z_mean.shape[1] != 2:
+        raise ValueError(f"Expected `z_mean` of shape (N, 2). Received: z_mean.shape={z_mean.shape}")
+    if z_log_var.shape != z_mean.shape:
+        raise ValueError(
+            "Expected `z_log_var` of the same shape as `z_mean`, (N, 2). "
+            f"Received: z_mean.shape={z_mean.shape}, z_log_var.shape={z_log_var.shape}"
+        )
+    if not (np.isfinite(z_mean).all() and np.isfinite(z_log_var).all()):
+        raise ValueError("Expected finite values in `z_mean` and `z_log_var`. Received: NaN or inf values")
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (z_mean.shape[0],):
+            raise ValueError(
+                f"Expected `labels` of shape ({z_mean.shape[0]},), one per example. "
+                f"Received: labels.shape={labels.shape}"
+            )
+    if not np.isfinite(num_sigmas) or num_sigmas <= 0:
+        raise ValueError(f"Expected `num_sigmas` to be a number > 0. Received: num_sigmas={num_sigmas!r}")
+
+    half_axes = num_sigmas * np.exp(0.5 * z_log_var)  # (N, 2)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 6))
+    cmap = plt.get_cmap("tab10")
+    for i, (centre, (half_width, half_height)) in enumerate(zip(z_mean, half_axes)):
+        color = "C0" if labels is None else cmap(int(labels[i]) % 10)
+        ellipse = Ellipse(tuple(centre), 2 * half_width, 2 * half_height, angle=0.0)  # axis-aligned: diagonal covariance
+        ellipse.set(facecolor=color, edgecolor=color, alpha=0.25, lw=0.8)
+        ax.add_patch(ellipse)
+    if labels is not None:
+        classes = np.unique(labels)
+        handles = [Patch(facecolor=cmap(int(c) % 10), edgecolor=cmap(int(c) % 10), alpha=0.5) for c in classes]
+        names = [class_names[c] if class_names is not None else str(c) for c in classes]
+        ax.legend(handles, names, fontsize=7, loc="upper right", framealpha=0.8)
+    draw_prior_circles(ax)
+    if limit is None:
+        reach = np.abs(z_mean) + half_axes
+        limit = max(3.5, float(reach.max()) * 1.05) if len(reach) else 3.5
+    ax.set_xlim(-limit, limit)
+    ax.set_ylim(-limit, limit)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    if title:
+        ax.set_title(title)
+    return ax

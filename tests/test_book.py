@@ -40,3 +40,30 @@ def test_chapter_has_badge_and_install_cell(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_chapter_is_in_the_toc(path):
     assert f"notebooks/{path.stem}" in (ROOT / "_toc.yml").read_text()
+
+
+_spec = importlib.util.spec_from_file_location("book_config", ROOT / "scripts" / "book_config.py")
+book_config = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(book_config)
+
+
+def test_only_unexecuted_chapters_are_run_at_build_time(tmp_path):
+    def notebook(counts):
+        cells = [{"cell_type": "code", "source": ["x = 1"], "execution_count": c, "outputs": []} for c in counts]
+        cells.append({"cell_type": "code", "source": [""], "execution_count": None, "outputs": []})  # empty cell
+        path = tmp_path / f"nb{len(list(tmp_path.iterdir()))}.ipynb"
+        path.write_text(json.dumps({"cells": cells}))
+        return path
+
+    assert book_config.executed(notebook([1, 2]))  # silent cells, but run: rendered as is
+    assert not book_config.executed(notebook([1, None]))  # one cell never run: executed at build
+    assert not book_config.executed(notebook([None, None]))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_chapters_carry_outputs_and_no_errors(path):
+    assert book_config.executed(path)
+    cells = json.loads(path.read_text())["cells"]
+    outputs = [o for c in cells if c["cell_type"] == "code" for o in c["outputs"]]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    assert not [o for o in outputs if o.get("name") == "stderr"], "a chapter prints warnings"

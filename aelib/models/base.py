@@ -97,8 +97,8 @@ class BaseAutoencoder(keras.Model):
         A deterministic encoder's code is its own sample, so `sample` and `seed`
         change nothing here; the VAE draws from q(z|x) when `sample=True`.
         """
-        codes = self.encoder.predict(check_images(x), batch_size=batch_size, verbose=0)
-        return np.asarray(codes[0] if isinstance(codes, (list, tuple)) else codes)
+        codes = run_in_batches(self.encoder, check_images(x), batch_size)
+        return codes[0] if isinstance(codes, list) else codes
 
     def decode(self, z, batch_size=1000):
         """Returns the images (pixel probabilities in [0, 1]) that codes `z` decode to."""
@@ -107,7 +107,7 @@ class BaseAutoencoder(keras.Model):
             raise ValueError(
                 f"Expected codes of shape (N, {self.latent_dim}). Received: z.shape={z.shape}"
             )
-        logits = self.decoder.predict(z, batch_size=batch_size, verbose=0)
+        logits = run_in_batches(self.decoder, z, batch_size)
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))
 
     def reconstruct(self, x, batch_size=1000):
@@ -118,6 +118,20 @@ class BaseAutoencoder(keras.Model):
         config = super().get_config()
         config.update(latent_dim=self.latent_dim, network=self.network, learning_rate=self.learning_rate)
         return config
+
+
+def run_in_batches(network, x, batch_size=1000):
+    """Calls a network on `x` a batch at a time; returns NumPy (a list for several outputs).
+
+    A plain call, rather than `predict`: it compiles nothing, so calling many
+    models in one notebook does not make TensorFlow warn about retracing.
+    """
+    parts = []
+    for start in range(0, len(x), batch_size):
+        out = network(x[start : start + batch_size], training=False)
+        parts.append([ops.convert_to_numpy(o) for o in out] if isinstance(out, (list, tuple)) else [ops.convert_to_numpy(out)])
+    joined = [np.concatenate(chunks) for chunks in zip(*parts)]
+    return joined if len(joined) > 1 else joined[0]
 
 
 def sample_prior(model, n, seed):

@@ -7,7 +7,7 @@ from keras import ops
 from aelib.data import check_images
 from aelib.divergences import gaussian_kl
 from aelib.layers import Sampling
-from aelib.models.base import BaseAutoencoder, _weighted_mean, sample_prior, scale_for_replicas
+from aelib.models.base import BaseAutoencoder, _weighted_mean, run_in_batches, sample_prior, scale_for_replicas
 from aelib.models.networks import build_encoder
 
 # exp(+-10) is a standard deviation between 0.007 and 150: far outside anything a
@@ -66,8 +66,8 @@ class VAE(BaseAutoencoder):
 
     def posterior(self, x, batch_size=1000):
         """Returns `(z_mean, z_log_var)` of q(z|x), NumPy arrays of shape (N, latent_dim)."""
-        z_mean, z_log_var = self.encoder.predict(check_images(x), batch_size=batch_size, verbose=0)
-        return np.asarray(z_mean), np.clip(np.asarray(z_log_var), -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
+        z_mean, z_log_var = run_in_batches(self.encoder, check_images(x), batch_size)
+        return z_mean, np.clip(z_log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
 
     def encode(self, x, batch_size=1000, sample=False, seed=None):
         """Returns one code per image: the posterior mean, or a draw from q(z|x) if `sample`."""
