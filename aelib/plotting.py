@@ -80,14 +80,7 @@ def latent_scatter(codes, labels=None, class_names=None, title=None, ax=None, li
     draw_prior_circles(ax)
     if limit is None:
         limit = max(3.5, float(np.percentile(np.abs(codes), 99.5)) * 1.1)
-    ax.set_xlim(-limit, limit)
-    ax.set_ylim(-limit, limit)
-    ax.set_aspect("equal")
-    ax.set_xlabel("$z_1$")
-    ax.set_ylabel("$z_2$")
-    if title:
-        ax.set_title(title)
-    return ax
+    return _square_latent_axes(ax, limit, title)
 
 
 def draw_prior_circles(ax, radii=(1, 2, 3)):
@@ -236,6 +229,11 @@ def posterior_ellipses(
     if limit is None:
         reach = np.abs(z_mean) + half_axes
         limit = max(3.5, float(reach.max()) * 1.05) if len(reach) else 3.5
+    return _square_latent_axes(ax, limit, title)
+
+
+def _square_latent_axes(ax, limit, title):
+    """Makes the view a square [-limit, limit]^2 with the latent axes labelled."""
     ax.set_xlim(-limit, limit)
     ax.set_ylim(-limit, limit)
     ax.set_aspect("equal")
