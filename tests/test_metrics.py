@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from aelib.metrics import importance_sampled_nll, latent_mmd, negative_elbo, reconstruction_error
+from conftest import blob_images
+
 from aelib.models import VAE, Autoencoder
 
 pytestmark = pytest.mark.keras
@@ -14,11 +16,7 @@ pytestmark = pytest.mark.keras
 
 @pytest.fixture(scope="module")
 def images():
-    rng = np.random.default_rng(1)
-    grid = np.linspace(-1, 1, 28)
-    centers = rng.uniform(-0.5, 0.5, size=(300, 2, 1, 1))
-    blobs = np.exp(-((grid[None, None, :] - centers[:, 0]) ** 2 + (grid[None, :, None] - centers[:, 1]) ** 2) / 0.1)
-    return blobs[..., None].astype(np.float32)
+    return blob_images(300, seed=1)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import blob_images
+
 from aelib.models import VAE, WAE, Autoencoder
 
 pytestmark = pytest.mark.keras
@@ -19,12 +21,7 @@ LOSS_NAMES = {Autoencoder: set(), VAE: {"kl_loss"}, WAE: {"mmd_loss"}}
 
 @pytest.fixture(scope="module")
 def images():
-    # Smooth random blobs in [0, 1]: enough structure to learn a little in one epoch.
-    rng = np.random.default_rng(0)
-    grid = np.linspace(-1, 1, 28)
-    centers = rng.uniform(-0.5, 0.5, size=(256, 2, 1, 1))
-    blobs = np.exp(-((grid[None, None, :] - centers[:, 0]) ** 2 + (grid[None, :, None] - centers[:, 1]) ** 2) / 0.1)
-    return blobs[..., None].astype(np.float32)
+    return blob_images(256, seed=0)
 
 
 @pytest.mark.parametrize("cls", MODELS)
