@@ -1,11 +1,11 @@
-"""The benchmark harness: speed and quality per minute of compute, on this machine.
+"""The benchmark harness: the roofline, speed per backend, and quality per minute of compute.
 
-    .venv/bin/python benchmarks/run.py                  # the full run (make bench), about 25 min
-    .venv/bin/python benchmarks/run.py --smoke          # tiny budgets: checks the harness in minutes
-    .venv/bin/python benchmarks/run.py --only weights   # one section; merged into the saved results
+    .venv/bin/python benchmarks/run.py                          # the full run (make bench), about 12 min
+    .venv/bin/python benchmarks/run.py --only roofline,speed    # the backends' speed alone, about 4 min
+    .venv/bin/python benchmarks/run.py --smoke                  # tiny budgets: checks the harness in minutes
 
-Sections (benchmarks/README.md says what each measures): speed, overhead,
-defaults, budget, reference, and, only when asked for, weights and conv.
+Sections (benchmarks/README.md says what each measures): roofline, speed,
+budget, reference.
 
 Keras fixes its backend when it is imported, so the measurements run in worker
 processes, one per backend, started one after another (never side by side,
@@ -41,13 +41,13 @@ def parse_args(argv):
                         help="tiny budgets on a subset of the images; writes to results/smoke/")
     parser.add_argument(
         "--only",
-        default=",".join(settings.DEFAULT_SECTIONS),
+        default=",".join(settings.SECTIONS),
         help=f"comma-separated sections, from {', '.join(settings.SECTIONS)} (default: %(default)s)",
     )
     parser.add_argument(
         "--backend",
         default=",".join(settings.BACKENDS),
-        help="backends for the speed section (default: %(default)s); the other sections run on tensorflow",
+        help="backends for the roofline and speed sections (default: %(default)s); the others run on tensorflow",
     )
     parser.add_argument("--output", type=pathlib.Path,
                         help="folder for the results (default: benchmarks/results/, or results/smoke/ with --smoke)")
@@ -165,8 +165,8 @@ def run_worker(backend, sections, args):
 def merge(previous, new_sections, machine, smoke):
     """Puts this run's sections into the saved results; sections not measured now are kept.
 
-    The speed section is kept per backend, so `--only speed --backend jax`
-    replaces the JAX numbers alone.
+    The roofline and speed sections are kept per backend, so
+    `--only roofline,speed --backend jax` replaces the JAX numbers alone.
     """
     results = previous if previous.get("smoke") == smoke else {}
     results.setdefault("sections", {})
@@ -174,8 +174,8 @@ def merge(previous, new_sections, machine, smoke):
     results["machine"] = machine
     for name, result in new_sections.items():
         result = dict(result, machine=report.machine_line(machine), date=machine["date"])
-        if name == "speed":
-            backends = results["sections"].get("speed", {}).get("backends", {})
+        if name in settings.PER_BACKEND:
+            backends = results["sections"].get(name, {}).get("backends", {})
             backends.update(result.pop("backends"))
             result["backends"] = backends
         results["sections"][name] = result
@@ -217,7 +217,7 @@ def main(argv=None):
     unread = [model for model, n in config.chapter_epochs.items() if n is None]
     if unread and "budget" in args.sections:
         print(f"WARNING: no `EPOCHS = aelib.budget(full=...)` found in the chapters of {', '.join(unread)}; "
-              f"their full training is measured at {config.full_epochs} epochs only.")
+              "they are measured at the budgets only.")
     if args.smoke:
         print("Time estimate: a smoke run takes a few minutes, mostly start-up and compilation.")
     else:
@@ -232,8 +232,9 @@ def main(argv=None):
     measured = {}
     for backend, sections in plan:
         results = run_worker(backend, sections, args)
-        if "speed" in results:  # kept per backend
-            measured.setdefault("speed", {"backends": {}})["backends"][backend] = results.pop("speed")
+        for name in settings.PER_BACKEND:  # kept per backend
+            if name in results:
+                measured.setdefault(name, {"backends": {}})["backends"][backend] = results.pop(name)
         measured.update(results)
     wall = time.perf_counter() - start
 
