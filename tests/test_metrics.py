@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from aelib.metrics import importance_sampled_nll, latent_mmd, negative_elbo, reconstruction_error
+from aelib.metrics import importance_sampled_nll, latent_mmd, negative_elbo, reconstruction_error, reconstruction_accuracy, retrieval_rate
 from conftest import blob_images
 
 from aelib.models import VAE, Autoencoder
@@ -98,3 +98,55 @@ def test_metrics_refuse_bad_images(vae_1d, images):
         negative_elbo(vae_1d, images * 255)
     with pytest.raises(ValueError, match="Expected `num_samples` to be a positive integer"):
         importance_sampled_nll(vae_1d, images, num_samples=0)
+
+
+def _pixel_model(reconstruct):
+    """A stand-in model whose code is the image itself and whose decoder applies `reconstruct`."""
+    return types.SimpleNamespace(
+        encode=lambda x, sample=False, seed=None: np.asarray(x).reshape(len(x), -1),
+        decode=lambda z: reconstruct(np.asarray(z).reshape(-1, 28, 28, 1)),
+    )
+
+
+def test_retrieval_rate_finds_exact_reconstructions_and_misses_swapped_ones():
+    x = blob_images(60, seed=2)
+    assert retrieval_rate(_pixel_model(lambda images: images), x, pool_size=20) == 1.0
+    # Each reconstruction is its neighbour's image (within each pool of 20): nothing is retrieved.
+    swapped = lambda images: np.concatenate([np.roll(pool, 1, axis=0) for pool in np.split(images, len(images) // 20)])
+    assert retrieval_rate(_pixel_model(swapped), x, pool_size=20) == 0.0
+    # The same with one pool of all 60 images.
+    assert retrieval_rate(_pixel_model(lambda images: np.roll(images, 1, axis=0)), x) == 0.0
+
+
+def test_retrieval_rate_draws_from_the_posterior():
+    # A VAE-like stand-in: with sample=True its code is another image's, so nothing is retrieved.
+    x = blob_images(40, seed=3)
+    model = types.SimpleNamespace(
+        encode=lambda x, sample=False, seed=None: (np.roll(x, 1, axis=0) if sample else x).reshape(len(x), -1),
+        decode=lambda z: np.asarray(z).reshape(-1, 28, 28, 1),
+    )
+    assert retrieval_rate(model, x) == 0.0
+
+
+def test_retrieval_rate_refuses_bad_pools():
+    x = blob_images(10, seed=4)
+    with pytest.raises(ValueError, match="pool_size"):
+        retrieval_rate(_pixel_model(lambda images: images), x, pool_size=11)
+    with pytest.raises(ValueError, match="pool_size"):
+        retrieval_rate(_pixel_model(lambda images: images), x, pool_size=1)
+
+
+def test_reconstruction_accuracy_against_the_classifier():
+    from aelib.classifier import load_classifier
+
+    data_like = blob_images(50, seed=5)
+    predicted = np.argmax(np.asarray(load_classifier()(data_like, training=False)), axis=1)
+    identity = _pixel_model(lambda images: images)
+    assert reconstruction_accuracy(identity, data_like, predicted) == 1.0
+    assert reconstruction_accuracy(identity, data_like, (predicted + 1) % 10) == 0.0
+    # Every reconstruction the same image: right exactly for the labels of that image's class.
+    constant = _pixel_model(lambda images: np.repeat(images[:1] * 0 + data_like[:1], len(images), axis=0))
+    labels = np.arange(50) % 10
+    assert reconstruction_accuracy(constant, data_like, labels) == pytest.approx(np.mean(labels == predicted[0]))
+    with pytest.raises(ValueError, match="labels"):
+        reconstruction_accuracy(identity, data_like, predicted[:-1])
