@@ -1,8 +1,11 @@
 """Keeps the repository address in one place: `repository.url` in _config.yml.
 
 The chapters' "Open in Colab" badges, their install cells and the README's
-links are all written from that value. `python scripts/repository_url.py`
-rewrites them after the value changes (`make sync-url`); with `--check` it only
+links are all written from that value. The badges open the Colab edition of a
+chapter, `<repository.path_to_book>/notebooks/NN_name.ipynb` (scripts/editions.py
+writes it), never the chapter itself, whose MyST Colab would show as raw text.
+`python scripts/repository_url.py` rewrites them after the value changes and
+then regenerates the Colab edition (`make sync-url`); with `--check` it only
 lists what disagrees, and tests/test_book.py runs that check.
 """
 
@@ -16,7 +19,9 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # What the links look like, whatever address they hold now.
-_COLAB = re.compile(r"https://colab\.research\.google\.com/github/[^\s)\"']+?/blob/[^/\s]+/(notebooks/[\w.-]+\.ipynb)")
+_COLAB = re.compile(
+    r"https://colab\.research\.google\.com/github/[^\s)\"'/]+/[^\s)\"'/]+/blob/[^/\s]+/(?:[\w.-]+/)*?(notebooks/[\w.-]+\.ipynb)"
+)
 _INSTALL = re.compile(r"git\+https://[^\s\"'@]+")
 
 
@@ -30,10 +35,18 @@ def settings():
     return url, config["repository"].get("branch", "main")
 
 
-def rewrite(text, url, branch):
-    """Returns `text` with every Colab link and install address pointing at `url`."""
+def edition_folder():
+    """The folder of the Colab edition, `repository.path_to_book` in _config.yml (e.g. "colab")."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return (config["repository"].get("path_to_book") or "").strip("/")
+
+
+def rewrite(text, url, branch, folder=None):
+    """Returns `text` with every Colab link opening the Colab edition at `url` and every install address `url`."""
     slug = url.removeprefix("https://github.com/")
-    text = _COLAB.sub(lambda m: f"https://colab.research.google.com/github/{slug}/blob/{branch}/{m.group(1)}", text)
+    folder = edition_folder() if folder is None else folder
+    prefix = f"{folder}/" if folder else ""
+    text = _COLAB.sub(lambda m: f"https://colab.research.google.com/github/{slug}/blob/{branch}/{prefix}{m.group(1)}", text)
     return _INSTALL.sub(f"git+{url}", text)
 
 
@@ -78,3 +91,7 @@ if __name__ == "__main__":
             print(f"{path}: {line}")
         sys.exit(1 if wrong else 0)
     sync()
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import editions  # the Colab edition copies the chapters' badges and install cells
+
+    editions.main([])

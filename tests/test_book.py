@@ -27,13 +27,25 @@ def test_check_notices_a_stale_link(tmp_path):
     assert repository_url.rewrite(install, url, branch) == f'%pip install -q "aelib @ git+{url}"'
 
 
+def test_badges_open_the_colab_edition_not_the_chapter():
+    url, branch = repository_url.settings()
+    folder = repository_url.edition_folder()
+    chapter = "https://colab.research.google.com/github/someone/else/blob/main/notebooks/01_x.ipynb"
+    slug = url.removeprefix("https://github.com/")
+    expected = f"https://colab.research.google.com/github/{slug}/blob/{branch}/{folder}/notebooks/01_x.ipynb"
+    assert folder and repository_url.rewrite(chapter, url, branch) == expected
+    assert repository_url.rewrite(expected, url, branch) == expected  # already right: left alone
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_chapter_has_badge_and_install_cell(path):
     url, branch = repository_url.settings()
     slug = url.removeprefix("https://github.com/")
+    folder = repository_url.edition_folder()
     cells = json.loads(path.read_text())["cells"]
     first = "".join(cells[0]["source"])
-    assert f"https://colab.research.google.com/github/{slug}/blob/{branch}/notebooks/{path.name}" in first
+    # The badge opens the Colab edition (scripts/editions.py), whose Markdown has no MyST.
+    assert f"https://colab.research.google.com/github/{slug}/blob/{branch}/{folder}/notebooks/{path.name}" in first
     assert any(f"git+{url}" in "".join(c["source"]) for c in cells if c["cell_type"] == "code")
 
 

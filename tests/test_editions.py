@@ -1,0 +1,184 @@
+"""The Colab and student editions: in sync with the chapters, free of MyST, solutions folded or gone."""
+
+import ast
+import importlib.util
+import json
+import pathlib
+import re
+import sys
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+book_index = importlib.import_module("book_index")
+editions = importlib.import_module("editions")
+myst_markdown = importlib.import_module("myst_markdown")
+assignments = importlib.import_module("assignments")
+
+BOOK = book_index.Book()
+CHAPTERS = BOOK.chapters()
+
+
+def _markdown(notebook):
+    return ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown"]
+
+
+def test_colab_edition_is_in_sync_with_the_chapters():
+    assert editions.stale_editions(BOOK) == [], "the Colab edition is stale: run `make editions` and commit colab/"
+
+
+def test_the_sync_check_notices_a_stale_edition(tmp_path):
+    for name in ("_config.yml", "_toc.yml", "book"):
+        source = ROOT / name
+        (tmp_path / name).symlink_to(source, target_is_directory=source.is_dir())
+    (tmp_path / "notebooks").mkdir()
+    chapter = ROOT / f"{CHAPTERS[0]}.ipynb"
+    (tmp_path / f"{CHAPTERS[0]}.ipynb").write_text(chapter.read_text())
+    book = book_index.Book(tmp_path)
+    editions.write_colab(book)
+    assert editions.stale_editions(book) == []
+    notebook = json.loads(chapter.read_text())
+    notebook["cells"][-1]["source"].append("\nOne more sentence.")
+    (tmp_path / f"{CHAPTERS[0]}.ipynb").write_text(json.dumps(notebook))
+    assert editions.stale_editions(book) == [f"{BOOK.edition_dir}/{CHAPTERS[0]}.ipynb"]
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_colab_edition_has_no_myst_left(docname):
+    notebook = json.loads(editions.colab_path(BOOK, docname).read_text())
+    for text in _markdown(notebook):
+        assert myst_markdown.leftover_myst(text) == [], text[:300]
+
+
+def test_leftover_check_sees_raw_myst():
+    assert myst_markdown.leftover_myst(":::{exercise}\n:label: x\nText\n:::") == ["a directive", "a directive option"]
+    assert myst_markdown.leftover_myst("as shown {cite:p}`kingma2014auto`") == ["a role"]
+    assert myst_markdown.leftover_myst("[next](02_vae.ipynb)") == ["a relative link to a page"]
+    assert myst_markdown.leftover_myst("```python\nx = {'a': 1}\n```\nand `{cite:p}` in code") == []
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_colab_edition_folds_every_solution_and_numbers_every_exercise(docname):
+    source = "\n".join(book_index.markdown_sources(ROOT / f"{docname}.ipynb"))
+    exercises = len(re.findall(r"^:{3,}\{exercise\}", source, re.M))
+    text = "\n".join(_markdown(json.loads(editions.colab_path(BOOK, docname).read_text())))
+    number = BOOK.chapter_number[docname]
+    headings = re.findall(rf"^### Exercise {number}\.(\d+)", text, re.M)
+    assert [int(h) for h in headings] == list(range(1, exercises + 1))
+    solutions = len(re.findall(r"^:{3,}\{solution(?:-start)?\}", source, re.M))
+    assert text.count("<details>") == text.count("</details>") == solutions
+    assert len(re.findall(rf"<summary><b>Solution to Exercise {number}\.\d+</b></summary>", text)) == solutions
+
+
+def test_citations_and_references_become_links_to_the_book():
+    converter = myst_markdown.Converter(BOOK, "notebooks/02_vae")
+    references = BOOK.page_url("book/references")
+    assert converter.convert("as {cite:p}`kingma2014auto,rezende2014stochastic` showed") == (
+        f"as ([Kingma and Welling, 2014]({references}); [Rezende et al., 2014]({references})) showed")
+    assert converter.convert("{cite:t}`higgins2017beta` set") == f"[Higgins et al. (2017)]({references}) set"
+    label = next(iter(BOOK.labels))
+    target = BOOK.labels[label]
+    assert converter.convert(f"see {{ref}}`this one <{label}>`") == (
+        f"see [this one]({BOOK.page_url(target.docname, target.anchor)})")
+    assert converter.convert(f"see {{numref}}`{label}`") == f"see [{target.text}]({BOOK.page_url(target.docname, label)})"
+    assert converter.convert("[next](03_wae.ipynb), [notation](../book/notation.md)") == (
+        f"[next]({BOOK.colab_url('notebooks/03_wae')}), [notation]({BOOK.page_url('book/notation')})")
+    assert converter.convert("```{note}\nA remark.\n```") == "> **Note**\n>\n> A remark."
+    assert converter.convert("(my-target)=\n% a comment\n## Heading") == "## Heading"
+
+
+def test_unknown_constructs_are_errors_not_raw_text():
+    converter = myst_markdown.Converter(BOOK, "notebooks/02_vae")
+    with pytest.raises(myst_markdown.MystError, match="directive {glossary}"):
+        converter.convert(":::{glossary}\nterm\n:::")
+    with pytest.raises(myst_markdown.MystError, match="role {term}"):
+        converter.convert("a {term}`word`")
+    with pytest.raises(myst_markdown.MystError, match="nosuchkey2020"):
+        converter.convert("{cite:p}`nosuchkey2020`")
+    with pytest.raises(myst_markdown.MystError, match="no-such-label"):
+        converter.convert("{ref}`no-such-label`")
+
+
+def test_launch_button_opens_the_colab_edition():
+    # sphinx-book-theme builds the Colab button as
+    # {colab_url}/github/{org}/{repo}/blob/{branch}/{path_to_docs}/{pagename}{.ipynb}, with
+    # path_to_docs = repository.path_to_book (sphinx_book_theme/header_buttons/launch.py).
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    folder = config["repository"]["path_to_book"].strip("/")
+    assert folder == BOOK.edition_dir and folder not in ("", "notebooks")
+    for docname in CHAPTERS:
+        assert (ROOT / folder / f"{docname}.ipynb").exists()
+        url = f"{config['launch_buttons']['colab_url']}/github/{BOOK.slug}/blob/{BOOK.branch}/{folder}/{docname}.ipynb"
+        assert url == BOOK.colab_url(docname)
+        first = "".join(json.loads((ROOT / folder / f"{docname}.ipynb").read_text())["cells"][0]["source"])
+        assert url in first  # the edition's own badge
+
+
+def _gated_solution_code(notebook):
+    code, gate = [], None
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            for piece in editions.split_gates("".join(cell["source"])):
+                if isinstance(piece, tuple):
+                    gate = piece[1] if piece[0] == "solution-start" else None
+        elif gate is not None:
+            code.append("".join(cell["source"]))
+    return code
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_nothing_after_a_gated_solution_needs_its_code(docname):
+    # Both editions drop the code cells of gated solutions, so no later cell may use what they define.
+    notebook = json.loads((ROOT / f"{docname}.ipynb").read_text())
+    defined = set()
+    for code in _gated_solution_code(notebook):
+        for node in ast.walk(ast.parse(assignments.python_source(code))):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                defined.add(node.id)
+    student = editions.build(ROOT / f"{docname}.ipynb", BOOK, solutions=False, edition="student")
+    used = set()
+    for cell in student["cells"]:
+        if cell["cell_type"] == "code":
+            used |= {n.id for n in ast.walk(ast.parse(assignments.python_source("".join(cell["source"]))))
+                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    defined_elsewhere = set()  # names the student edition defines itself
+    for cell in student["cells"]:
+        if cell["cell_type"] == "code":
+            defined_elsewhere |= {n.id for n in ast.walk(ast.parse(assignments.python_source("".join(cell["source"]))))
+                            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    assert (defined - defined_elsewhere) & used == set()
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_student_edition_leaves_out_every_solution(docname):
+    source = json.loads((ROOT / f"{docname}.ipynb").read_text())
+    student = editions.build(ROOT / f"{docname}.ipynb", BOOK, solutions=False, edition="student")
+    text = json.dumps(student)
+    assert "<details>" not in text and "Solution to" not in text
+    solution_lines = set()
+    for markdown in _markdown(source):
+        for item in myst_markdown.parse(markdown):
+            if isinstance(item, tuple) and item[0] == "solution":
+                solution_lines |= {line.strip() for line in item[3].split("\n") if len(line.strip()) > 30}
+    for code in _gated_solution_code(source):
+        solution_lines |= {line.strip() for line in code.split("\n") if len(line.strip()) > 30}
+    gated = _gated_solution_code(source)
+    chapter_code = {line.strip() for c in source["cells"] if c["cell_type"] == "code" and "".join(c["source"]) not in gated
+                    for line in "".join(c["source"]).split("\n")}
+    solution_lines -= chapter_code  # a stub's `def` line, or a call the chapter makes too, is no leak
+    student_lines = {line.strip() for cell in student["cells"] for line in "".join(cell["source"]).split("\n")}
+    outputs = json.dumps([c.get("outputs", []) for c in student["cells"]])
+    assert solution_lines and not solution_lines & student_lines
+    for code in _gated_solution_code(source):
+        cell = next(c for c in source["cells"] if "".join(c["source"]) == code)
+        for output in cell.get("outputs", []):
+            assert json.dumps(output.get("text", output.get("data", ""))) not in outputs
+    for markdown in _markdown(student):
+        assert myst_markdown.leftover_myst(markdown) == []
+    found = assignments.questions(source)
+    stubs = {cell.get("id") for cell in student["cells"] if "NotImplementedError" in "".join(cell["source"])}
+    assert {q["stub_id"] for q in found} <= stubs
+    assert {q["check_id"] for q in found} <= {cell.get("id") for cell in student["cells"]}
+    assert "otter" not in text
