@@ -38,3 +38,17 @@ def test_unfinished_answers_get_a_reminder():
 
     assert exercises.check_mmd(lambda x, y: None).startswith("Not done yet")
     assert exercises.check_gaussian_kl(unfinished).startswith("Not done yet")
+
+
+def test_frechet_check_tells_the_covariance_divisor_apart():
+    import scipy.linalg
+
+    def frechet(a, b, ddof=1):
+        cov_a, cov_b = np.cov(a, rowvar=False, ddof=ddof), np.cov(b, rowvar=False, ddof=ddof)
+        root = scipy.linalg.sqrtm(cov_a @ cov_b).real
+        return np.sum((a.mean(0) - b.mean(0)) ** 2) + np.trace(cov_a + cov_b - 2 * root)
+
+    real = (np.random.default_rng(1).normal(size=(300, 5)), np.random.default_rng(2).normal(size=(200, 5)))
+    assert exercises.check_frechet_distance(frechet, features=real).startswith("Correct")
+    assert "Not yet" in exercises.check_frechet_distance(lambda a, b: frechet(a, b, ddof=0))
+    assert exercises.check_frechet_distance(lambda a, b: None).startswith("Not done yet")
