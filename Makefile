@@ -10,7 +10,7 @@ BOOK    := $(VENV)/bin/jupyter-book build . -W -n --keep-going --config _build/c
 PYTEST  := sh -c '"$$0" -m pytest "$$@"; rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc' $(PYTHON)
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: book test test-lib test-notebooks execute bench sync-url clean
+.PHONY: book test test-lib test-notebooks execute bench sync-url clean editions assignments grade book-student
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -47,9 +47,30 @@ execute: $(STAMP)
 bench: $(STAMP)
 	$(PYTHON) benchmarks/run.py
 
-## After changing repository.url in _config.yml: rewrite the Colab badges and install cells.
+## After changing repository.url in _config.yml: rewrite the Colab badges and install cells
+## (they open the Colab edition), then regenerate the Colab edition.
 sync-url: $(STAMP)
 	$(PYTHON) scripts/repository_url.py
+
+## The course kit (book/instructors.md). After editing a chapter: regenerate the Colab edition
+## (colab/notebooks, committed) and the instructors' table of run times.
+editions: $(STAMP)
+	$(PYTHON) scripts/editions.py
+	$(PYTHON) scripts/instructors_table.py
+
+## Student notebooks (no solutions) and the lecturer's autograders, in _build/assignments/.
+assignments: $(STAMP)
+	$(PYTHON) scripts/assignments.py
+
+## Grade every notebook in a folder with otter-grader (no Docker): make grade SUBMISSIONS=DIR
+grade: assignments
+	@test -n "$(SUBMISSIONS)" || { echo "Usage: make grade SUBMISSIONS=DIR (a folder of submitted notebooks)"; exit 2; }
+	$(PYTHON) scripts/grade.py "$(SUBMISSIONS)"
+
+## The site without any solution, built as strictly as `make book`, into _build/student/_build/html.
+book-student: $(STAMP)
+	$(PYTHON) scripts/student_book.py
+	$(VENV)/bin/jupyter-book build _build/student/src --path-output _build/student -W -n --keep-going
 
 clean:
 	rm -rf _build

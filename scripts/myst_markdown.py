@@ -36,7 +36,7 @@ class MystError(ValueError):
 
 
 def parse(text):
-    """Splits Markdown into plain lines and directives: a list of str and (name, arg, options, body) tuples."""
+    """Splits Markdown into plain lines and directives: a list of str and (name, arg, options, body, raw) tuples."""
     lines, items, i = text.split("\n"), [], 0
     while i < len(lines):
         line = lines[i]
@@ -72,7 +72,8 @@ def parse(text):
             j += 1
         else:
             raise MystError(f"The directive {{{opening.group('name')}}} opened by {line.strip()!r} is never closed.")
-        items.append((opening.group("name"), opening.group("arg"), options, "\n".join(body)))
+        raw = "\n".join(lines[i : j + 1])  # the directive as written, from its opening to its closing line
+        items.append((opening.group("name"), opening.group("arg"), options, "\n".join(body), raw))
         i = j + 1
     return items
 
@@ -106,7 +107,7 @@ class Converter:
         result = "\n".join(out)
         return re.sub(r"\n{3,}", "\n\n", result).strip("\n")
 
-    def directive(self, name, arg, options, body):
+    def directive(self, name, arg, options, body, raw=""):
         if name == "exercise":
             label = options.get("label")
             if not label:

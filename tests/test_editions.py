@@ -182,3 +182,21 @@ def test_student_edition_leaves_out_every_solution(docname):
     assert {q["stub_id"] for q in found} <= stubs
     assert {q["check_id"] for q in found} <= {cell.get("id") for cell in student["cells"]}
     assert "otter" not in text
+
+
+instructors_table = importlib.import_module("instructors_table")
+
+
+def test_instructors_table_agrees_with_the_chapters_and_the_last_run():
+    page = instructors_table.PAGE.read_text()
+    assert instructors_table.render(page) == page, "book/instructors.md is stale: run `make editions`"
+
+
+def test_instructors_table_follows_execute_json(tmp_path):
+    data = json.loads(instructors_table.EXECUTE.read_text())
+    name = next(iter(data["chapters"]))
+    data["chapters"][name]["seconds"] = 6000.0
+    changed = tmp_path / "execute.json"
+    changed.write_text(json.dumps(data))
+    assert "| 100.0 min |" in instructors_table.table(BOOK, changed)
+    assert "| 100.0 min |" not in instructors_table.table(BOOK)

@@ -1,0 +1,56 @@
+"""Hidden tests of chapter 1's exercise ae-bernoulli-nll: `my_bernoulli_nll(x, logits)`."""
+
+import numpy as np
+from otter.test_files import test_case
+
+OK_FORMAT = False
+name = "ae-bernoulli-nll"
+points = None
+
+
+def _expected(x, logits):
+    x, logits = np.asarray(x, np.float64), np.asarray(logits, np.float64)
+    return (np.logaddexp(0.0, logits) - x * logits).reshape(len(x), -1).sum(axis=1)
+
+
+def _result(fn, x, logits):
+    return np.asarray(fn(x, logits), dtype=np.float64)
+
+
+@test_case(points=1, hidden=True)
+def test_matches_the_formula(my_bernoulli_nll):
+    rng = np.random.default_rng(1)
+    x = rng.uniform(size=(5, 28, 28, 1)).astype(np.float32)
+    logits = (3 * rng.normal(size=(5, 28, 28, 1))).astype(np.float32)
+    np.testing.assert_allclose(_result(my_bernoulli_nll, x, logits), _expected(x, logits), rtol=1e-4)
+
+
+@test_case(points=2, hidden=True)
+def test_finite_and_right_at_logits_of_plus_minus_100(my_bernoulli_nll):
+    rng = np.random.default_rng(2)
+    x = np.concatenate([np.zeros((1, 28, 28, 1)), np.ones((1, 28, 28, 1)), rng.uniform(size=(2, 28, 28, 1))])
+    x = x.astype(np.float32)
+    logits = np.where(rng.uniform(size=x.shape) < 0.5, -100.0, 100.0).astype(np.float32)
+    result = _result(my_bernoulli_nll, x, logits)
+    assert np.all(np.isfinite(result)), f"logits of +-100 give {result}: compute the loss from the logits (softplus)"
+    np.testing.assert_allclose(result, _expected(x, logits), rtol=1e-4)
+
+
+@test_case(points=1, hidden=True)
+def test_one_value_per_image_for_any_batch(my_bernoulli_nll):
+    rng = np.random.default_rng(3)
+    for batch in (1, 3):
+        x = rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32)
+        logits = rng.normal(size=(batch, 28, 28, 1)).astype(np.float32)
+        result = _result(my_bernoulli_nll, x, logits)
+        assert result.shape == (batch,), f"batch of {batch}: expected shape ({batch},), got {result.shape}"
+        np.testing.assert_allclose(result, _expected(x, logits), rtol=1e-4)
+
+
+@test_case(points=1, hidden=True)
+def test_float64_inputs(my_bernoulli_nll):
+    rng = np.random.default_rng(4)
+    x = rng.uniform(size=(2, 28, 28, 1))
+    logits = 5 * rng.normal(size=(2, 28, 28, 1))
+    result = _result(my_bernoulli_nll, x, logits)
+    np.testing.assert_allclose(result, _expected(x, logits), rtol=1e-6)

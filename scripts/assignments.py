@@ -1,0 +1,206 @@
+"""Builds the assignments: a student notebook per chapter and the lecturer's grading material.
+
+A *graded question* is inferred from the chapter, with no tag to remember: a code cell that
+defines a function whose body raises `NotImplementedError` (the stub), followed by a code
+cell that passes that function to a `check_*` function (the self-check). The question is
+named after the exercise it belongs to (the last `:::{exercise}` label above the stub), and
+its reference solution is the code in that exercise's solution that defines the same function.
+Its hidden tests are `course/tests/<label>.py` (otter-grader's exception-based format); a
+question without one is an error, so no chapter can gain an ungraded question unnoticed.
+
+`python scripts/assignments.py` (`make assignments`) writes, under `_build/assignments/`:
+
+- `student/NN_name.ipynb`: the student edition (scripts/editions.py: no solutions, stubs and
+  self-checks kept, nothing from otter, so it runs in Colab as it is);
+- `solutions/NN_name.ipynb`: the same with each stub replaced by its reference solution;
+- `autograder/NN_name.zip`: otter-grader's autograder (the hidden tests), for `make grade`.
+"""
+
+import ast
+import json
+import pathlib
+import re
+import shutil
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from book_index import ROOT, Book  # noqa: E402
+from editions import GATE_START, _text, build, dumps, split_gates  # noqa: E402
+from myst_markdown import parse  # noqa: E402
+
+OUT = ROOT / "_build" / "assignments"
+TESTS = ROOT / "course" / "tests"
+_LABEL = re.compile(r"^:label:\s*(\S+)", re.M)
+_PYTHON = re.compile(r"^```(?:python|ipython3?)\s*\n(.*?)^```", re.M | re.S)
+
+
+def python_source(text):
+    """A cell's code with IPython's magics and shell lines commented out, so that `ast` can read it."""
+    return re.sub(r"^(\s*)([%!])", r"\1# \2", text, flags=re.M)
+
+
+def stub_function(source):
+    """The name of the function a cell defines whose body raises NotImplementedError, or None."""
+    try:
+        tree = ast.parse(python_source(source))
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Raise) and inner.exc is not None:
+                    target = inner.exc.func if isinstance(inner.exc, ast.Call) else inner.exc
+                    if isinstance(target, ast.Name) and target.id == "NotImplementedError":
+                        return node.name
+    return None
+
+
+def checks(source, function):
+    """True when the cell calls a `check_*` function with `function` as an argument."""
+    try:
+        tree = ast.parse(python_source(source))
+    except SyntaxError:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name.startswith("check_") and any(isinstance(a, ast.Name) and a.id == function for a in node.args):
+                return True
+    return False
+
+
+def questions(notebook):
+    """The graded questions of a chapter: a list of dicts with label, function, stub_id and check_id."""
+    found, label = [], None
+    cells = notebook["cells"]
+    for index, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown":
+            labels = _LABEL.findall(_text(cell))
+            label = labels[-1] if labels else label
+            continue
+        function = stub_function(_text(cell)) if cell["cell_type"] == "code" else None
+        following = next((c for c in cells[index + 1 :] if c["cell_type"] == "code"), None)
+        if function and following is not None and checks(_text(following), function):
+            if label is None:
+                raise ValueError(f"The stub {function} comes before any exercise: put it under its :::{{exercise}}.")
+            name = label if label not in {q["label"] for q in found} else f"{label}-{function}"
+            found.append({"label": name, "exercise": label, "function": function,
+                          "stub_id": cell.get("id"), "check_id": following.get("id")})
+    return found
+
+
+def reference_solution(notebook, exercise, function):
+    """The code in the solution of `exercise` that defines `function` (a ```python block or a gated cell)."""
+    definition = re.compile(rf"^def {re.escape(function)}\(", re.M)
+    gate = None
+    for cell in notebook["cells"]:
+        text = _text(cell)
+        if cell["cell_type"] == "code":
+            if gate == exercise and definition.search(text):
+                return text
+            continue
+        if cell["cell_type"] != "markdown":
+            continue
+        for piece in split_gates(text):
+            if isinstance(piece, tuple):
+                gate = piece[1] if piece[0] == GATE_START else None
+                continue
+            for item in parse(piece):
+                if isinstance(item, tuple) and item[0] == "solution" and item[1].strip() == exercise:
+                    for code in _PYTHON.findall(item[3]):
+                        if definition.search(code):
+                            return code
+    raise ValueError(f"The solution of exercise {exercise!r} has no code that defines {function}().")
+
+
+def setup_cells(notebook):
+    """The cells a graded answer may rely on: those that only import, set the environment or the seed."""
+
+    def allowed(node):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return True
+        if isinstance(node, ast.Try):
+            return all(allowed(n) for n in node.body + node.orelse + node.finalbody) and all(
+                allowed(n) for handler in node.handlers for n in handler.body)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            return ast.unparse(node.value.func) in ("os.environ.setdefault", "keras.utils.set_random_seed")
+        return False
+
+    kept = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse(python_source(_text(cell)))
+        except SyntaxError:
+            continue
+        if tree.body and all(allowed(node) for node in tree.body):
+            kept.append(_text(cell))
+    return kept
+
+
+def chapter_assignment(book, docname):
+    """The student notebook, the reference-solution notebook and the questions of one chapter."""
+    source = json.loads((book.root / f"{docname}.ipynb").read_text())
+    found = questions(source)
+    student = build(book.root / f"{docname}.ipynb", book, solutions=False, edition="student")
+    solved = json.loads(json.dumps(student))
+    by_id = {cell.get("id"): cell for cell in solved["cells"]}
+    for question in found:
+        question["solution"] = reference_solution(source, question["exercise"], question["function"])
+        by_id[question["stub_id"]]["source"] = question["solution"].splitlines(keepends=True)
+        by_id[question["stub_id"]]["outputs"] = []
+    listed = [{k: q[k] for k in ("label", "function", "stub_id")} for q in found]
+    for notebook in (student, solved):
+        notebook["metadata"]["aelib_edition"]["questions"] = listed
+    solved["metadata"]["aelib_edition"]["edition"] = "solutions"
+    return student, solved, found
+
+
+def missing_tests(found):
+    return [q["label"] for q in found if not (TESTS / f"{q['label']}.py").exists()]
+
+
+def autograder(found, output_path, work):
+    """Writes otter-grader's autograder zip with the hidden tests of `found` (otter generate)."""
+    from otter.generate import main as otter_generate
+
+    tests = work / "tests"
+    shutil.rmtree(work, ignore_errors=True)
+    tests.mkdir(parents=True)
+    for question in found:
+        shutil.copy(TESTS / f"{question['label']}.py", tests / f"{question['label']}.py")
+    config = work / "otter_config.json"
+    config.write_text(json.dumps({"lang": "python", "print_summary": False, "show_hidden": True}))
+    otter_generate(tests_dir=str(tests), output_path=str(output_path), config=str(config),
+                   no_requirements=True, no_environment=True)
+
+
+def build_all(book=None, out=OUT):
+    """Writes the student notebooks, the reference solutions and the autograders; returns the questions."""
+    book = book or Book()
+    everything = {}
+    for docname in book.chapters():
+        student, solved, found = chapter_assignment(book, docname)
+        missing = missing_tests(found)
+        if missing:
+            raise ValueError(f"{docname}: no hidden tests for {', '.join(missing)}: write course/tests/<label>.py "
+                             "for each (see course/README.md).")
+        stem = pathlib.PurePosixPath(docname).name
+        for folder, notebook in (("student", student), ("solutions", solved)):
+            (out / folder).mkdir(parents=True, exist_ok=True)
+            (out / folder / f"{stem}.ipynb").write_text(dumps(notebook))
+        if found:
+            (out / "autograder").mkdir(parents=True, exist_ok=True)
+            autograder(found, out / "autograder" / f"{stem}.zip", out / "work" / stem)
+        everything[stem] = found
+    shutil.rmtree(out / "work", ignore_errors=True)
+    return everything
+
+
+if __name__ == "__main__":
+    for stem, found in build_all().items():
+        names = ", ".join(q["label"] for q in found) or "no graded question"
+        print(f"{stem}: {names}")
+    print(f"wrote {OUT.relative_to(ROOT)}/student, solutions, autograder")
