@@ -200,3 +200,28 @@ def test_instructors_table_follows_execute_json(tmp_path):
     changed.write_text(json.dumps(data))
     assert "| 100.0 min |" in instructors_table.table(BOOK, changed)
     assert "| 100.0 min |" not in instructors_table.table(BOOK)
+
+
+student_book = importlib.import_module("student_book")
+
+
+@pytest.mark.parametrize("docname", CHAPTERS)
+def test_student_site_removes_every_solution_and_the_colab_badge(docname):
+    source = json.loads((ROOT / f"{docname}.ipynb").read_text())
+    chapter = student_book.student_chapter(source)
+    markdown = "\n".join(_markdown(chapter))
+    assert not re.search(r"\{solution(-start|-end)?\}", markdown)
+    assert "colab.research.google.com" not in markdown
+    exercises = len(re.findall(r"^:{3,}\{exercise\}", "\n".join(_markdown(source)), re.M))
+    assert len(re.findall(r"^:{3,}\{exercise\}", markdown, re.M)) == exercises  # the exercises stay
+    gated = _gated_solution_code(source)
+    assert not [c for c in chapter["cells"] if c["cell_type"] == "code" and "".join(c["source"]) in gated]
+
+
+def test_student_site_config_has_no_colab_button(tmp_path):
+    student_book.write(BOOK, tmp_path / "src")
+    config = yaml.safe_load((tmp_path / "src" / "_config.yml").read_text())
+    assert config["launch_buttons"]["colab_url"] == ""
+    assert sorted(config["execute"]["exclude_patterns"]) == sorted(
+        {*(yaml.safe_load((ROOT / "_config.yml").read_text())["execute"].get("exclude_patterns") or []),
+         *[f"{doc}.ipynb" for doc in CHAPTERS if student_book.executed(ROOT / f"{doc}.ipynb")]})
