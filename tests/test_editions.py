@@ -7,6 +7,7 @@ import pathlib
 import re
 import sys
 
+import nbformat
 import pytest
 import yaml
 
@@ -48,6 +49,7 @@ def test_the_sync_check_notices_a_stale_edition(tmp_path):
 @pytest.mark.parametrize("docname", CHAPTERS)
 def test_colab_edition_has_no_myst_left(docname):
     notebook = json.loads(editions.colab_path(BOOK, docname).read_text())
+    nbformat.validate(nbformat.from_dict(notebook))  # a notebook Colab and Jupyter accept
     for text in _markdown(notebook):
         assert myst_markdown.leftover_myst(text) == [], text[:300]
 
