@@ -78,8 +78,9 @@ def speed_lines(results):
         lines += [
             f"The roofline is the machine's matmul throughput: one {size}×{size} float32 product with "
             f"`keras.ops.matmul`, the call the models' dense layers make, on each backend in its own process "
-            f"(median of {next(iter(rooflines.values()))['repeats']}): {each} GFLOP/s. Every backend is held to "
-            f"the faster, **{gflops:.1f} GFLOP/s**.", ""]
+            f"(the fastest of {next(iter(rooflines.values()))['repeats']}, as other work on the machine can only "
+            f"slow a product down): {each} GFLOP/s. Every backend is held to the faster, **{gflops:.1f} GFLOP/s**.",
+            ""]
     else:
         lines += _not_there(results, "roofline")
     rows = targets.speed_rows(results)
@@ -142,7 +143,7 @@ def budget_lines(results):
     section = _section(results, "budget")
     if section is None:
         return lines + _not_there(results, "budget")
-    budgets = ", ".join(f"{b:g}" for b in section["budgets_s"])
+    budgets = " and ".join(", ".join(f"{b:g}" for b in section["budgets_s"]).rsplit(", ", 1))
     lines += [
         f"Each default model trains on {section['train_images']:,} images ({targets.BACKEND_NAMES[settings.DEFAULT_BACKEND]}, "
         f"aelib's settings) and is measured on the {section['test_images']:,} test images after {budgets} seconds of "

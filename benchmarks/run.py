@@ -169,7 +169,8 @@ def merge(previous, new_sections, machine, smoke):
     `--only roofline,speed --backend jax` replaces the JAX numbers alone.
     """
     results = previous if previous.get("smoke") == smoke else {}
-    results.setdefault("sections", {})
+    # Sections this harness no longer measures are dropped, not carried along unexplained.
+    results["sections"] = {k: v for k, v in results.get("sections", {}).items() if k in settings.SECTIONS}
     results["smoke"] = smoke
     results["machine"] = machine
     for name, result in new_sections.items():

@@ -177,6 +177,23 @@ def test_fraction_of_roofline():
 
 
 @pytest.mark.keras
+def test_the_roofline_is_the_fastest_product():
+    durations = iter([0.03, 0.01, 0.02])  # seconds of each timed product, from a fake clock
+    now = [0.0]
+
+    def clock():
+        now[0] += next(durations) if len(clock.calls) % 2 else 0.0  # the stop reading adds the duration
+        clock.calls.append(now[0])
+        return now[0]
+
+    clock.calls = []
+    result = roofline.matmul_gflops(size=1024, repeats=3, clock=clock)
+    assert result["seconds"] == pytest.approx([0.03, 0.01, 0.02])
+    assert result["gflops"] == 214.7  # 2 * 1024**3 operations in 0.01 s: the fastest, not the median
+    assert result["median_gflops"] == 107.4
+
+
+@pytest.mark.keras
 def test_kernel_shapes_are_read_from_the_models():
     import aelib
 
@@ -352,12 +369,13 @@ def test_csv_has_one_row_a_measurement(tmp_path):
 
 def test_merge_keeps_what_this_run_did_not_measure():
     previous = _fake_results()
+    previous["sections"]["overhead"] = {"ratio": 1.04}  # a section this harness no longer measures
     new = {"speed": {"backends": {"jax": _speed([])}}, "roofline": {"backends": {"jax": {"gflops": 1.0}}}}
     merged = run.merge(previous, new, FAKE_MACHINE, smoke=False)
     assert set(merged["sections"]["speed"]["backends"]) == {"tensorflow", "jax"}
     assert merged["sections"]["roofline"]["backends"]["jax"] == {"gflops": 1.0}
     assert merged["sections"]["roofline"]["backends"]["tensorflow"]["gflops"] == 200.0
-    assert "reference" in merged["sections"]
+    assert "reference" in merged["sections"] and "overhead" not in merged["sections"]
     # Smoke results never mix with real ones.
     assert run.merge(_fake_results(), new, FAKE_MACHINE, smoke=True)["sections"].keys() == {"speed", "roofline"}
 
