@@ -169,8 +169,9 @@ def load_dataset(name="fashion_mnist"):
         ten class names.
 
     Raises:
-        DataFileError: a file is missing, truncated or damaged. The message
-            names the file and says how to fix it.
+        DataFileError: a file is missing, truncated or damaged, or there is no
+            local copy and the download failed (offline). The message names
+            the file and says how to fix it.
 
     Example:
 
@@ -233,12 +234,29 @@ def _read_folder(directory, spec, fix):
     return arrays
 
 
+def _cannot_download(name, spec, error):
+    """The error for a download that failed: where else the files can come from."""
+    where = f"in {_DEBIAN_ROOT / spec['folder']}"
+    if spec["debian_package"]:
+        where = f"install Debian's package (apt-get install {spec['debian_package']}), which puts them {where}"
+    else:
+        where = f"put the four IDX files {where}"
+    return DataFileError(
+        f"No local copy of {name} was found and Keras could not download it ({error}). "
+        f"To use the dataset offline, {where}, or set AELIB_DATA_DIR to a folder that "
+        f"holds them in a subfolder {spec['folder']!r}."
+    )
+
+
 def _download(name, spec):
     import keras  # Only here: reading local files needs no Keras.
 
     if spec["origin"] is None:
         # Keras keeps MNIST as a single .npz file: check its arrays the same way.
-        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        try:
+            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        except Exception as error:  # Keras raises a bare Exception("URL fetch failure ...")
+            raise _cannot_download(name, spec, error) from error
         arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
         for key, array in arrays.items():
             count = spec["sizes"][key[2:]]
@@ -254,11 +272,14 @@ def _download(name, spec):
         return arrays
     arrays = {}
     for key, filename in _FILES.items():
-        path = pathlib.Path(
-            keras.utils.get_file(
-                filename, origin=spec["origin"] + filename, cache_subdir=f"datasets/{spec['folder']}"
+        try:
+            path = pathlib.Path(
+                keras.utils.get_file(
+                    filename, origin=spec["origin"] + filename, cache_subdir=f"datasets/{spec['folder']}"
+                )
             )
-        )
+        except Exception as error:  # Keras raises a bare Exception("URL fetch failure ...")
+            raise _cannot_download(name, spec, error) from error
         arrays[key] = _read_idx(path, key, spec, "Delete it and run again to download it anew.")
     return arrays
 

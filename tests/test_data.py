@@ -215,3 +215,26 @@ def test_budget_follows_the_fast_switch(monkeypatch):
     for value in ("0", "", "false"):
         monkeypatch.setenv("AELIB_FAST", value)
         assert not fast_mode()
+
+
+@pytest.mark.parametrize("name", ["fashion_mnist", "mnist"])
+def test_offline_without_a_local_copy_says_what_to_do(name, tmp_path, monkeypatch):
+    # No AELIB_DATA_DIR, no Debian copy, and a download that fails as Keras's does offline.
+    import keras
+    import keras.src.datasets.mnist
+
+    import aelib.data
+
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure on https://example.invalid/x.gz: None -- [Errno -3] Temporary failure")
+
+    monkeypatch.delenv("AELIB_DATA_DIR", raising=False)
+    monkeypatch.setattr(aelib.data, "_DEBIAN_ROOT", tmp_path)
+    monkeypatch.setattr(keras.utils, "get_file", offline)
+    monkeypatch.setattr(keras.src.datasets.mnist, "get_file", offline)
+    with pytest.raises(DataFileError, match="AELIB_DATA_DIR") as raised:
+        load_dataset(name)
+    message = str(raised.value)
+    assert "URL fetch failure" in message  # Keras's reason is kept
+    if name == "fashion_mnist":
+        assert "apt-get install dataset-fashion-mnist" in message
