@@ -10,7 +10,7 @@ BOOK    := $(VENV)/bin/jupyter-book build . -W -n --keep-going --config _build/c
 PYTEST  := sh -c '"$$0" -m pytest "$$@"; rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc' $(PYTHON)
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: book test test-lib test-notebooks execute bench sync-url clean editions assignments grade book-student
+.PHONY: book test test-lib test-notebooks test-site execute bench sync-url clean editions assignments grade book-student
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -25,12 +25,18 @@ book: $(STAMP)
 	$(PYTHON) scripts/book_config.py _build/config.yml
 	$(BOOK)
 
-## Every test: the library on TensorFlow and JAX, the chapters in fast mode, the strict build.
-test: test-lib test-notebooks book
+## Every test: the library on TensorFlow and JAX, the chapters in fast mode, the strict build,
+## then the built site in a real browser.
+test: test-lib test-notebooks book test-site
 
 test-lib: $(STAMP)
-	KERAS_BACKEND=tensorflow $(PYTEST) -q tests
-	KERAS_BACKEND=jax $(PYTEST) -q -m keras tests
+	KERAS_BACKEND=tensorflow $(PYTEST) -q --ignore=tests/site tests
+	KERAS_BACKEND=jax $(PYTEST) -q -m keras --ignore=tests/site tests
+
+## The built book in headless Chromium (Debian's chromium), every page at 1280 px and
+## 390 px: what a reader sees (tests/site/). Screenshots go to _build/screenshots/.
+test-site: book
+	$(PYTEST) -q -p no:cacheprovider tests/site
 
 test-notebooks: $(STAMP)
 ifeq ($(NOTEBOOKS),)

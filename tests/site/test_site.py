@@ -1,0 +1,140 @@
+"""The built book as a reader sees it: every page of _build/html in headless Chromium.
+
+`make test-site` (part of `make test`, after `make book`) runs this. It serves
+_build/html on 127.0.0.1, opens every page at 1280 px and at phone width
+(390 px) in Debian's Chromium through Playwright, and checks what is on the
+screen (tests/site/checks.js): no raw Markdown or MyST text, every image
+loaded with a real alt text, every formula typeset by MathJax without an
+error, no heading with two numbers, nothing wider than its column except in a
+scroll box that shows it scrolls, and no sideways scrolling of the page.
+
+The site loads MathJax 3 from a CDN that CI cannot reach; the test answers
+those requests from the copy of MathJax 3 in the `django-static-mathjax`
+package (requirements.txt) and refuses every other outside request. The
+published site is not changed.
+
+Screenshots of each chapter's first screen at both widths, and of one figure,
+are written to _build/screenshots/ so a person can see what the test saw.
+"""
+
+import functools
+import http.server
+import mimetypes
+import pathlib
+import threading
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = pathlib.Path("/usr/bin/chromium")
+CHECKS = (pathlib.Path(__file__).parent / "checks.js").read_text()
+WIDTHS = {"desktop": 1280, "phone": 390}
+MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/"
+CHECK_NAMES = ("raw", "images", "math", "headings", "overflow", "page_width")
+
+
+def _redirects(path):
+    """True for a page that only sends the browser on (index.html to the intro)."""
+    return 'http-equiv="Refresh"' in path.read_text()[:500]
+
+
+def _pages():
+    skip = {"_static", "_sources", "_images"}
+    return sorted(
+        p.relative_to(HTML).as_posix()
+        for p in HTML.rglob("*.html")
+        if not skip & set(p.relative_to(HTML).parts) and not _redirects(p)
+    )
+
+
+PAGES = _pages() if HTML.is_dir() else []
+
+
+def _mathjax_root():
+    try:
+        import mathjax  # the django-static-mathjax package: MathJax 3 under static/mathjax/
+    except ImportError:
+        pytest.fail("MathJax 3 for the test is missing: pip install -r requirements.txt (django-static-mathjax)")
+    root = pathlib.Path(mathjax.__file__).parent / "static" / "mathjax"
+    if not (root / "es5" / "tex-mml-chtml.js").is_file():
+        pytest.fail(f"No es5/tex-mml-chtml.js under {root}: the django-static-mathjax package is not MathJax 3")
+    return root
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def reports(server):
+    """Visits every page at both widths once; returns {(page, width name): problems}."""
+    if not PAGES:
+        pytest.fail(f"No pages in {HTML}: run `make book` first")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    mathjax = _mathjax_root()
+    refused = set()
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(server):
+            return request_route.continue_()
+        if url.startswith(MATHJAX_CDN):
+            path = mathjax / url[len(MATHJAX_CDN):].split("?")[0]
+            if path.is_file():
+                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return request_route.fulfill(status=200, body=path.read_bytes(), content_type=kind)
+        refused.add(url)
+        return request_route.abort()
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    results = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            for name, width in WIDTHS.items():
+                context = browser.new_context(viewport={"width": width, "height": 900})
+                context.route("**/*", route)
+                page = context.new_page()
+                for path in PAGES:
+                    page.goto(server + path, wait_until="load")
+                    results[path, name] = page.evaluate(CHECKS)
+                    if path.startswith("notebooks/"):
+                        stem = pathlib.Path(path).stem
+                        page.screenshot(path=str(SHOTS / f"{stem}-{name}.png"))
+                        if name == "desktop" and stem.startswith("04"):
+                            figure = page.locator("article.bd-article .cell_output img").first
+                            figure.scroll_into_view_if_needed()
+                            figure.screenshot(path=str(SHOTS / f"{stem}-figure.png"))
+                context.close()
+        finally:
+            browser.close()
+    return results
+
+
+def test_there_are_pages_to_check():
+    assert any(p.startswith("notebooks/") for p in PAGES), f"no chapters in {HTML}: run `make book` first"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("check", CHECK_NAMES)
+@pytest.mark.parametrize("path", PAGES)
+def test_page_reads_right(reports, path, check, width):
+    problems = reports[path, width][check]
+    assert not problems, f"{path} at {WIDTHS[width]} px, {check}:\n  " + "\n  ".join(problems[:15])
