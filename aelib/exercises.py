@@ -106,3 +106,13 @@ def check_frechet_distance(fn, features=None, seed=0):
         message = f"Correct: your frechet_distance matches aelib's on all {len(pairs)} pairs of features."
     print(message)
     return message
+
+
+def check_knn_weights(fn, seed=0):
+    """Checks `fn(codes, k, dimension)` against `aelib.rebalance.weights_from_codes` (chapter 5)."""
+    from aelib.rebalance import weights_from_codes  # here, so that this chapter's check stays in one place
+
+    rng = np.random.default_rng(seed)
+    codes = np.concatenate([rng.normal(size=(200, 3)), rng.normal(size=(20, 3)) + 6])
+    expected = weights_from_codes(codes, neighbours=10, dimension=3.0)
+    return _verdict("knn weights", fn, (codes, 10, 3.0), expected)
