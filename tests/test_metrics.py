@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from aelib.metrics import importance_sampled_nll, latent_mmd, negative_elbo, reconstruction_error, reconstruction_accuracy, retrieval_rate
+from aelib.metrics import importance_sampled_nll, kl_decomposition, latent_mmd, negative_elbo, reconstruction_error, reconstruction_accuracy, retrieval_rate
 from conftest import blob_images
 
 from aelib.models import VAE, Autoencoder
@@ -98,6 +98,69 @@ def test_metrics_refuse_bad_images(vae_1d, images):
         negative_elbo(vae_1d, images * 255)
     with pytest.raises(ValueError, match="Expected `num_samples` to be a positive integer"):
         importance_sampled_nll(vae_1d, images, num_samples=0)
+
+
+def _given_posteriors(z_mean, z_log_var):
+    """A stand-in for a VAE whose encoder returns these posteriors, and images to pass with it."""
+    model = types.SimpleNamespace(posterior=lambda x, batch_size=1000: (z_mean, z_log_var))
+    return model, np.zeros((len(z_mean), 28, 28, 1), np.float32)
+
+
+def test_kl_decomposition_of_posteriors_equal_to_the_prior_is_zero():
+    model, x = _given_posteriors(np.zeros((500, 3)), np.zeros((500, 3)))
+    parts = kl_decomposition(model, x)
+    assert parts["kl"] == 0.0
+    assert abs(parts["mutual_information"]) < 1e-9 and abs(parts["marginal_kl"]) < 1e-9
+
+
+def test_kl_decomposition_against_gaussian_closed_forms():
+    # Means spread as N(0, s^2) per dimension and a fixed variance v: Q_Z is then
+    # N(0, s^2 + v), and per dimension I = log(1 + s^2 / v) / 2 and
+    # KL(Q_Z || P_Z) = (s^2 + v - 1 - log(s^2 + v)) / 2.
+    rng = np.random.default_rng(0)
+    spread, variance = np.array([1.0, 0.25]), 0.25
+    z_mean = rng.normal(size=(4000, 2)) * np.sqrt(spread)
+    parts = kl_decomposition(*_given_posteriors(z_mean, np.full((4000, 2), np.log(variance))), num_draws=4, seed=1)
+    information = np.sum(0.5 * np.log(1 + spread / variance))
+    marginal = np.sum(0.5 * (spread + variance - 1 - np.log(spread + variance)))
+    assert parts["mutual_information"] == pytest.approx(information, abs=0.03)
+    assert parts["marginal_kl"] == pytest.approx(marginal, abs=0.03)
+    assert parts["kl"] == pytest.approx(parts["mutual_information"] + parts["marginal_kl"], abs=1e-12)
+    assert parts["standard_error"] < 0.01
+
+
+def test_kl_decomposition_information_is_at_most_log_n():
+    # Posteriors far narrower than their spacing: the code names the image, I = log N,
+    # and the rest of the KL term is the mismatch of N spikes with the prior.
+    rng = np.random.default_rng(0)
+    z_mean = rng.normal(size=(300, 2))
+    parts = kl_decomposition(*_given_posteriors(z_mean, np.full((300, 2), -20.0)))
+    assert parts["mutual_information"] == pytest.approx(np.log(300), abs=0.02)
+    # Fewer images, a larger marginal KL: the finite-N estimate overstates it.
+    fewer = kl_decomposition(*_given_posteriors(z_mean[:30], np.full((30, 2), -20.0)))
+    assert fewer["mutual_information"] == pytest.approx(np.log(30), abs=0.02)
+    assert fewer["marginal_kl"] > parts["marginal_kl"] + 1.0
+
+
+def test_kl_decomposition_of_a_trained_vae_against_quadrature(vae_1d, images):
+    # In one dimension KL(Q_Z || P_Z) = integral of q log(q / p) can be summed on a grid.
+    z_mean, z_log_var = vae_1d.posterior(images)
+    z_mean, std = z_mean[:, 0].astype(np.float64), np.exp(0.5 * z_log_var[:, 0].astype(np.float64))
+    grid = np.linspace(-8, 8, 8001)
+    densities = np.exp(-0.5 * ((grid[:, None] - z_mean) / std) ** 2) / (std * np.sqrt(2 * np.pi))  # (G, N)
+    aggregate, prior = densities.mean(axis=1), np.exp(-0.5 * grid**2) / np.sqrt(2 * np.pi)
+    exact = np.sum(aggregate * np.log(aggregate / prior)) * (grid[1] - grid[0])
+    parts = kl_decomposition(vae_1d, images, num_draws=50, seed=0)
+    assert parts["marginal_kl"] == pytest.approx(exact, abs=4 * parts["standard_error"] + 0.01)
+    assert parts["kl"] == pytest.approx(float(np.mean(0.5 * (z_mean**2 + std**2 - 1 - 2 * np.log(std)))), rel=1e-4)
+    assert 0 <= parts["mutual_information"] <= np.log(len(images))
+
+
+def test_kl_decomposition_refuses_bad_arguments(vae_1d, images):
+    with pytest.raises(ValueError, match="Expected `num_draws` to be a positive integer"):
+        kl_decomposition(vae_1d, images, num_draws=0)
+    with pytest.raises(ValueError, match="divide by 255"):
+        kl_decomposition(vae_1d, images * 255)
 
 
 def _pixel_model(reconstruct):
