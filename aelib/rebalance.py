@@ -110,12 +110,21 @@ def density_weights(model, x, neighbours=None, exponent=1.0, dimension=None, sam
                               chunk_size=chunk_size)
 
 
-def weights_from_codes(codes, neighbours=None, exponent=1.0, dimension=None, chunk_size=512):
+def weights_from_codes(codes, neighbours=None, exponent=1.0, dimension=None, chunk_size=512, reference=None):
     """The weights of `density_weights`, computed from codes that are already at hand.
+
+    With `reference` codes (for example those of images a model generated,
+    see `generated_weights`), `r_k` is the distance from each code to its
+    `k`-th nearest *reference* code: the density estimated is then that of
+    the reference sample, at the places of the codes.
 
     Args:
         codes: array of shape `(N, latent_dim)`, finite, N >= 3.
-        neighbours, exponent, dimension, chunk_size: as in `density_weights`.
+        neighbours, exponent, dimension, chunk_size: as in `density_weights`;
+            with `reference`, `neighbours` is at most the number of reference
+            codes and its default is 1% of them.
+        reference: `None` (the codes are their own reference), or an array of
+            shape `(M, latent_dim)`, finite, M >= 3.
 
     Returns:
         A float64 array of shape `(N,)`: positive, finite, with mean 1.
@@ -126,12 +135,16 @@ def weights_from_codes(codes, neighbours=None, exponent=1.0, dimension=None, chu
     >>> weights = weights_from_codes(codes)  # the last 100 weigh about 10 times more
     """
     codes = _check_codes(codes)
-    n = len(codes)
+    if reference is None:
+        n, what = len(codes) - 1, "the number of examples minus 1"
+    else:
+        reference = _check_codes(reference)
+        n, what = len(reference), "the number of reference codes"
     if neighbours is None:
-        neighbours = int(min(n - 1, max(10, round(0.01 * n))))
-    if isinstance(neighbours, bool) or not isinstance(neighbours, (int, np.integer)) or not 2 <= neighbours < n:
+        neighbours = int(min(n, max(10, round(0.01 * (n + (reference is None))))))
+    if isinstance(neighbours, bool) or not isinstance(neighbours, (int, np.integer)) or not 2 <= neighbours <= n:
         raise ValueError(
-            f"Expected `neighbours` to be an integer between 2 and the number of examples minus 1 ({n - 1}). "
+            f"Expected `neighbours` to be an integer between 2 and {what} ({n}). "
             f"Received: neighbours={neighbours!r}"
         )
     if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.integer, np.floating)) or not (
@@ -144,7 +157,50 @@ def weights_from_codes(codes, neighbours=None, exponent=1.0, dimension=None, chu
         or not (np.isfinite(dimension) and dimension > 0)
     ):
         raise ValueError(f"Expected `dimension` to be None or a finite number > 0. Received: dimension={dimension!r}")
-    distances = neighbour_distances(codes, neighbours, chunk_size=chunk_size)  # (N, k), ascending
+    distances = neighbour_distances(codes, neighbours, chunk_size=chunk_size, reference=reference)  # (N, k)
+    return weights_from_distances(distances, exponent=exponent, dimension=dimension)
+
+
+def weights_from_distances(distances, exponent=1.0, dimension=None):
+    """The weights of `weights_from_codes`, from neighbour distances already at hand.
+
+    Useful to compare several `k` at the cost of one neighbour search: the
+    weights for `k` are `weights_from_distances(distances[:, :k])`.
+
+    Args:
+        distances: array of shape `(N, k)`, each row ascending and positive,
+            as `neighbour_distances` returns; `k >= 2`. The last column is
+            `r_k`; the first 20 columns (or all, if fewer) estimate the
+            dimension when `dimension` is None.
+        exponent, dimension: as in `density_weights`.
+
+    Returns:
+        A float64 array of shape `(N,)`: positive, finite, with mean 1.
+
+    Raises:
+        ValueError: distances that are not a finite positive `(N, k)` array
+            with `k >= 2`, or an argument out of range.
+
+    Example:
+
+    >>> distances = neighbour_distances(codes, 100)
+    >>> weights = {k: weights_from_distances(distances[:, :k]) for k in (10, 30, 100)}
+    """
+    distances = np.asarray(distances, dtype=np.float64)
+    if distances.ndim != 2 or distances.shape[1] < 2 or distances.shape[0] < 1:
+        raise ValueError(f"Expected distances of shape (N, k) with k >= 2. Received: distances.shape={distances.shape}")
+    if not np.isfinite(distances).all() or (distances <= 0).any():
+        raise ValueError("Expected finite, positive distances (as `neighbour_distances` returns).")
+    if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.integer, np.floating)) or not (
+        np.isfinite(exponent) and exponent >= 0
+    ):
+        raise ValueError(f"Expected `exponent` to be a finite number >= 0. Received: exponent={exponent!r}")
+    if dimension is not None and (
+        isinstance(dimension, bool)
+        or not isinstance(dimension, (int, float, np.integer, np.floating))
+        or not (np.isfinite(dimension) and dimension > 0)
+    ):
+        raise ValueError(f"Expected `dimension` to be None or a finite number > 0. Received: dimension={dimension!r}")
     if dimension is None:
         dimension = _levina_bickel(distances[:, :_DIMENSION_NEIGHBOURS])
     log_weights = float(dimension) * float(exponent) * np.log(distances[:, -1])  # (N,)
@@ -153,18 +209,75 @@ def weights_from_codes(codes, neighbours=None, exponent=1.0, dimension=None, chu
     return weights / weights.mean()
 
 
-def neighbour_distances(codes, neighbours, chunk_size=512):
+def generated_weights(model, x, num_generated=None, neighbours=20, exponent=1.0, dimension=None, seed=0,
+                      chunk_size=512):
+    """Returns one weight per image from the density of codes of images the model *generates*.
+
+    The model draws `num_generated` images (decoded prior draws) and encodes
+    them; around each training code, `r_k` is the distance to its `k`-th
+    nearest code of a generated image, and the weight is `r_k ** (m *
+    exponent)` rescaled to mean 1, as in `density_weights`. It estimates the
+    inverse of the density the model has learnt, `1 / p_model(z)`, rather
+    than that of the training codes themselves. A generative model smooths
+    its training data: its samples have none of the fine clumps of near
+    duplicates that a training set holds, so a small `k` already measures
+    how common a *kind* of image is (notebooks/05_imbalance.ipynb measures
+    this against `density_weights`). No label is used.
+
+    Args:
+        model: a trained model with `encode(x, sample=False, seed=None)` and
+            `sample(num_samples, seed=None)` (the `VAE`, the `WAE`).
+        x: images of shape `(N, 28, 28, 1)`, float values in [0, 1], N >= 3.
+        num_generated: how many images to generate, an integer >= 3;
+            `None` generates N.
+        neighbours: `k`, an integer in 2 .. num_generated. The default, 20, is
+            where the chapter's ranking of the weights stopped changing with
+            `k` (doubling `k` left the rank correlation above 0.99).
+        exponent, dimension, chunk_size: as in `density_weights` (`dimension`
+            is estimated from the distances to the generated codes).
+        seed: seed of the generated images.
+
+    Returns:
+        A float64 array of shape `(N,)`: positive, finite, with mean 1.
+
+    Raises:
+        ValueError: bad images, a `num_generated` that is not an integer >= 3,
+            codes that are not finite `(N, latent_dim)` arrays, or an
+            argument out of range.
+
+    Example:
+
+    >>> weights = generated_weights(vae, x_train, num_generated=len(x_train))
+    """
+    x = check_images(x)
+    if num_generated is None:
+        num_generated = len(x)
+    if isinstance(num_generated, bool) or not isinstance(num_generated, (int, np.integer)) or num_generated < 3:
+        raise ValueError(
+            f"Expected `num_generated` to be None or an integer >= 3. Received: num_generated={num_generated!r}"
+        )
+    codes = _check_codes(model.encode(x), len(x))
+    generated = np.asarray(model.sample(int(num_generated), seed=seed))
+    generated_codes = _check_codes(model.encode(generated), int(num_generated))
+    return weights_from_codes(codes, neighbours=neighbours, exponent=exponent, dimension=dimension,
+                              chunk_size=chunk_size, reference=generated_codes)
+
+
+def neighbour_distances(codes, neighbours, chunk_size=512, reference=None):
     """Returns each code's distances to its `neighbours` nearest other codes, nearest first.
 
-    A code is not its own neighbour, but an identical copy of it is (at
-    distance 0). The codes are searched `chunk_size` at a time, so memory grows
+    The neighbours are searched among the codes themselves, or among the
+    `reference` codes when they are given (for example the codes of images a
+    model generated). Among the codes themselves, a code is not its own
+    neighbour, but an identical copy of it is (at distance 0). The codes are searched `chunk_size` at a time, so memory grows
     with `chunk_size * N` and not with `N * N`.
     Distances are floored at 1e-12 so that their logarithms are finite.
 
     Args:
         codes: array of shape `(N, latent_dim)`, finite.
-        neighbours: an integer in 1 .. N - 1.
+        neighbours: an integer in 1 .. N - 1 (1 .. M with a `reference` of M codes).
         chunk_size: a positive integer.
+        reference: `None`, or an array of shape `(M, latent_dim)`, finite.
 
     Returns:
         A float64 array of shape `(N, neighbours)`, each row ascending.
@@ -174,31 +287,44 @@ def neighbour_distances(codes, neighbours, chunk_size=512):
     >>> neighbour_distances(np.array([[0.0], [1.0], [3.0]]), 1)[:, 0]
     array([1., 1., 2.])
     """
-    codes = _check_codes(codes, min_count=2)
+    codes = _check_codes(codes, min_count=1 if reference is not None else 2)
     n = len(codes)
-    if isinstance(neighbours, bool) or not isinstance(neighbours, (int, np.integer)) or not 1 <= neighbours < n:
+    if reference is None:
+        targets, available, what = codes, n - 1, "the number of codes minus 1"
+    else:
+        targets = _check_codes(reference, min_count=1)
+        if targets.shape[1] != codes.shape[1]:
+            raise ValueError(
+                f"Expected reference codes of the codes' width ({codes.shape[1]}). "
+                f"Received: reference.shape={targets.shape}"
+            )
+        available, what = len(targets), "the number of reference codes"
+    if isinstance(neighbours, bool) or not isinstance(neighbours, (int, np.integer)) or not 1 <= neighbours <= available:
         raise ValueError(
-            f"Expected `neighbours` to be an integer between 1 and the number of codes minus 1 ({n - 1}). "
+            f"Expected `neighbours` to be an integer between 1 and {what} ({available}). "
             f"Received: neighbours={neighbours!r}"
         )
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"Expected `chunk_size` to be a positive integer. Received: chunk_size={chunk_size!r}")
     # The search runs in float32 (half the memory and time of float64); the distances
     # to the neighbours found are then computed exactly, in float64.
-    search = (codes - codes.mean(axis=0)).astype(np.float32)  # centred: less rounding
-    squared_norms = np.sum(search**2, axis=1)  # (N,)
+    centre = targets.mean(axis=0)
+    queries = (codes - centre).astype(np.float32)  # centred: less rounding
+    search = (targets - centre).astype(np.float32)
+    squared_norms = np.sum(search**2, axis=1)  # (M,)
     distances = np.empty((n, neighbours))
     for start in range(0, n, chunk_size):
         stop = min(start + chunk_size, n)
         rows = np.arange(stop - start)
         # ||a - b||^2 = ||a||^2 + ||b||^2 - 2 a.b; the row's own ||a||^2 does not change
         # which codes are nearest to it, so it is left out.
-        partial = search[start:stop] @ search.T  # (chunk, N)
+        partial = queries[start:stop] @ search.T  # (chunk, M)
         partial *= -2.0
         partial += squared_norms[None, :]
-        partial[rows, rows + start] = np.inf  # a code is not its own neighbour
+        if reference is None:
+            partial[rows, rows + start] = np.inf  # a code is not its own neighbour
         nearest = np.argpartition(partial, neighbours - 1, axis=1)[:, :neighbours]  # (chunk, k), unordered
-        differences = codes[nearest] - codes[start:stop, None, :]  # (chunk, k, latent_dim)
+        differences = targets[nearest] - codes[start:stop, None, :]  # (chunk, k, latent_dim)
         distances[start:stop] = np.sort(np.sqrt(np.sum(differences**2, axis=-1)), axis=1)
     return np.maximum(distances, _TINY_DISTANCE)
 
@@ -306,33 +432,187 @@ def inclusion_probabilities(weights, size):
     return probabilities
 
 
-def balanced_subset(model, x, size, seed=0, weights=None, neighbours=None, exponent=1.0, sample=False):
-    """Chooses `size` distinct examples of `x` so that the subset flattens the density of codes.
+def cluster_codes(codes, num_clusters, seed=0, iterations=50, chunk_size=4096):
+    """Groups the codes into `num_clusters` clusters with k-means; returns each code's cluster.
 
-    Each example enters with a probability proportional to its
-    `density_weights` (capped at 1, see `inclusion_probabilities`), so rare
-    kinds of image are kept more often than common ones. The draw is systematic
-    sampling in a random order: the examples are shuffled, their probabilities
-    laid end to end on a line of length `size`, and the examples under `size`
-    points spaced 1 apart (from a random start) are taken. That gives exactly
-    `size` distinct examples, each with its probability. No label is used.
+    k-means (Lloyd's algorithm) from a k-means++ start (Arthur & Vassilvitskii
+    2007): the first centre is a random code, each further one a code drawn
+    with probability proportional to its squared distance from the nearest
+    centre so far. Then, until no code changes cluster (or `iterations`
+    rounds): every code joins its nearest centre, and every centre moves to
+    the mean of its codes. A cluster that loses all its codes is restarted at
+    the code furthest from its centre. No label is used: the clusters are
+    the kinds of image the encoder tells apart.
 
     Args:
-        model: as in `density_weights`; not used when `weights` are given.
+        codes: array of shape `(N, latent_dim)`, finite.
+        num_clusters: an integer in 1 .. N.
+        seed: seed of the k-means++ start.
+        iterations: the most rounds of Lloyd's algorithm, a positive integer.
+        chunk_size: codes whose distances to all the centres are computed at
+            once; only speed and memory depend on it.
+
+    Returns:
+        An int64 array of shape `(N,)` with values in 0 .. num_clusters - 1,
+        every one of them used.
+
+    Raises:
+        ValueError: the codes are not a finite `(N, latent_dim)` array, or an
+            argument is out of range.
+
+    Example:
+
+    >>> cluster = cluster_codes(vae.encode(x_train), 30)
+    >>> np.bincount(cluster)  # how many images of each kind
+    """
+    codes = _check_codes(codes, min_count=1)
+    n = len(codes)
+    if isinstance(num_clusters, bool) or not isinstance(num_clusters, (int, np.integer)) or not 1 <= num_clusters <= n:
+        raise ValueError(
+            f"Expected `num_clusters` to be an integer between 1 and the number of codes ({n}). "
+            f"Received: num_clusters={num_clusters!r}"
+        )
+    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
+        raise ValueError(f"Expected `iterations` to be a positive integer. Received: iterations={iterations!r}")
+    rng = np.random.default_rng(seed)
+    centres = np.empty((num_clusters, codes.shape[1]))
+    centres[0] = codes[rng.integers(n)]
+    nearest = np.sum((codes - centres[0]) ** 2, axis=1)  # (N,) squared distance to the nearest centre
+    for j in range(1, num_clusters):
+        total = nearest.sum()
+        pick = rng.choice(n, p=nearest / total) if total > 0 else rng.integers(n)
+        centres[j] = codes[pick]
+        nearest = np.minimum(nearest, np.sum((codes - centres[j]) ** 2, axis=1))
+    cluster = np.full(n, -1)
+    for _ in range(int(iterations)):
+        new, distance = _nearest_centres(codes, centres, chunk_size)
+        for j in np.flatnonzero(np.bincount(new, minlength=num_clusters) == 0):  # an empty cluster restarts
+            far = int(np.argmax(distance))
+            new[far], distance[far] = j, 0.0
+        if np.array_equal(new, cluster):
+            break
+        cluster = new
+        counts = np.bincount(cluster, minlength=num_clusters)  # (K,), all >= 1
+        sums = np.zeros_like(centres)
+        np.add.at(sums, cluster, codes)
+        centres = sums / counts[:, None]
+    return cluster.astype(np.int64)
+
+
+def _nearest_centres(codes, centres, chunk_size):
+    """Each code's nearest centre and its squared distance to it."""
+    cluster = np.empty(len(codes), dtype=np.int64)
+    distance = np.empty(len(codes))
+    centre_norms = np.sum(centres**2, axis=1)  # (K,)
+    for start in range(0, len(codes), chunk_size):
+        block = codes[start : start + chunk_size]
+        squared = np.sum(block**2, axis=1)[:, None] - 2.0 * block @ centres.T + centre_norms[None, :]  # (chunk, K)
+        cluster[start : start + len(block)] = np.argmin(squared, axis=1)
+        distance[start : start + len(block)] = np.maximum(np.min(squared, axis=1), 0.0)
+    return cluster, distance
+
+
+def cluster_quotas(cluster_sizes, size):
+    """How many examples to take from each cluster so that the clusters are as even as they can be.
+
+    Every cluster gets the same quota, except that a cluster smaller than its
+    quota gives all it has and the places it leaves are shared out among the
+    others ("water filling"). When the places do not divide evenly, the
+    largest clusters get the one extra each (ties: the first clusters).
+
+    Args:
+        cluster_sizes: 1-D array of non-negative integers, how many examples
+            each cluster holds; they add up to at least `size`.
+        size: an integer >= 1.
+
+    Returns:
+        An int64 array of the shape of `cluster_sizes`: each quota between 0
+        and its cluster's size, adding up to `size`.
+
+    Raises:
+        ValueError: sizes that are not non-negative integers, or a `size`
+            out of range.
+
+    Example:
+
+    >>> cluster_quotas(np.array([100, 5, 100]), 45)
+    array([20,  5, 20])
+    """
+    sizes = np.asarray(cluster_sizes)
+    if sizes.ndim != 1 or sizes.size == 0 or not np.issubdtype(sizes.dtype, np.integer) or (sizes < 0).any():
+        raise ValueError(
+            "Expected `cluster_sizes` to be a non-empty 1-D array of integers >= 0. "
+            f"Received: shape={sizes.shape}, dtype={sizes.dtype}"
+        )
+    sizes = sizes.astype(np.int64)
+    total = int(sizes.sum())
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= total:
+        raise ValueError(
+            f"Expected `size` to be an integer between 1 and the number of examples ({total}). Received: size={size!r}"
+        )
+    # The level q at which sum(min(sizes, q)) first reaches `size`: every cluster gets min(size, q).
+    ascending = np.sort(sizes)
+    below = np.concatenate([[0], np.cumsum(ascending)[:-1]])  # sum of the clusters smaller than each
+    remaining = len(sizes) - np.arange(len(sizes))  # clusters from each one upward
+    reached = below + ascending * remaining  # places filled with the level at each cluster's size
+    first = int(np.argmax(reached >= size))
+    level = (size - below[first]) // remaining[first]  # a whole quota for every cluster not yet full
+    quotas = np.minimum(sizes, level)
+    extra = size - int(quotas.sum())  # fewer than the clusters still open
+    open_clusters = np.flatnonzero(sizes > level)
+    order = open_clusters[np.argsort(-sizes[open_clusters], kind="stable")]
+    quotas[order[:extra]] += 1
+    return quotas
+
+
+def balanced_subset(model, x, size, seed=0, method="clusters", num_clusters=30, clusters=None, weights=None,
+                    neighbours=None, exponent=1.0, sample=False):
+    """Chooses `size` distinct examples of `x`, evened out over the kinds of image the model tells apart.
+
+    Two methods, neither of which uses a label:
+
+    - `"clusters"` (the default): the codes of `model.encode(x)` are grouped
+      into `num_clusters` clusters by k-means (`cluster_codes`), every
+      cluster gets the same quota (`cluster_quotas`: a small cluster gives
+      all it has and its unused places go to the others), and each cluster's
+      examples are drawn uniformly at random. It balances over *kinds*, and
+      it was the only label-free method whose classifiers beat those of a
+      random subset, beyond the spread over seeds, in
+      notebooks/05_imbalance.ipynb.
+    - `"density"`: each example enters with a probability proportional to a
+      density weight (capped at 1, see `inclusion_probabilities`), so the
+      subset flattens the density of codes; the weights are those of
+      `density_weights` unless given (for example from `generated_weights`).
+      The draw is systematic sampling in a random order: the examples are
+      shuffled, their probabilities laid end to end on a line of length
+      `size`, and the examples under `size` points spaced 1 apart (from a
+      random start) are taken. That gives exactly `size` distinct examples,
+      each with its probability.
+
+    Args:
+        model: as in `density_weights`; not used when `clusters` (or, with
+            `"density"`, `weights`) are given.
         x: images of shape `(N, 28, 28, 1)`, float values in [0, 1].
         size: how many examples to choose, an integer in 1 .. N.
-        seed: the same seed (and weights) gives the same subset.
-        weights: the weights of `density_weights(model, x)` when already
-            computed (they take a while on tens of thousands of images);
-            `None` computes them.
-        neighbours, exponent, sample: passed to `density_weights`.
+        seed: the same seed (and inputs) gives the same subset; it also seeds
+            the k-means start.
+        method: `"clusters"` or `"density"`.
+        num_clusters: with `"clusters"`, how many clusters, an integer in 1 .. N.
+        clusters: with `"clusters"`, one cluster id (integer >= 0) per
+            example when already computed (`cluster_codes`); `None` computes
+            them.
+        weights: with `"density"`, one finite non-negative weight per example
+            when already computed; `None` computes `density_weights`.
+        neighbours, exponent, sample: with `"density"`, passed to
+            `density_weights`.
 
     Returns:
         A sorted int64 array of `size` distinct indices into `x`.
 
     Raises:
-        ValueError: bad images, a `size` out of range, or weights that are not
-            one finite non-negative number per image.
+        ValueError: bad images, a `size` or `method` out of range, an
+            argument given that the method does not use, or clusters or
+            weights that are not one valid value per image.
 
     Example:
 
@@ -345,6 +625,14 @@ def balanced_subset(model, x, size, seed=0, weights=None, neighbours=None, expon
         raise ValueError(
             f"Expected `size` to be an integer between 1 and the number of examples ({n}). Received: size={size!r}"
         )
+    if method == "clusters":
+        if weights is not None:
+            raise ValueError('`weights` are used by method="density" only; pass method="density" with them.')
+        return _cluster_subset(model, x, size, seed, num_clusters, clusters)
+    if method != "density":
+        raise ValueError(f'Expected `method` to be "clusters" or "density". Received: method={method!r}')
+    if clusters is not None:
+        raise ValueError('`clusters` are used by method="clusters" only.')
     if weights is None:
         weights = density_weights(model, x, neighbours=neighbours, exponent=exponent, sample=sample, seed=seed)
     weights = np.asarray(weights)
@@ -367,6 +655,25 @@ def balanced_subset(model, x, size, seed=0, weights=None, neighbours=None, expon
         extra = rest[np.argsort(-probabilities[rest], kind="stable")[: max(size - chosen.size, 0)]]
         chosen = np.concatenate([chosen, extra])[:size]
     return np.sort(chosen).astype(np.int64)
+
+
+def _cluster_subset(model, x, size, seed, num_clusters, clusters):
+    """The "clusters" method of `balanced_subset`: equal quotas over k-means clusters of the codes."""
+    n = len(x)
+    if clusters is None:
+        codes = _check_codes(model.encode(x), n, min_count=1)
+        clusters = cluster_codes(codes, num_clusters, seed=seed)
+    clusters = np.asarray(clusters)
+    if clusters.shape != (n,) or not np.issubdtype(clusters.dtype, np.integer) or (clusters < 0).any():
+        raise ValueError(
+            f"Expected one cluster id (an integer >= 0) per image, of shape ({n},). "
+            f"Received: clusters.shape={clusters.shape}, dtype={clusters.dtype}"
+        )
+    quotas = cluster_quotas(np.bincount(clusters), size)
+    rng = np.random.default_rng(seed)
+    chosen = [rng.choice(np.flatnonzero(clusters == j), quota, replace=False)
+              for j, quota in enumerate(quotas) if quota > 0]
+    return np.sort(np.concatenate(chosen)).astype(np.int64)
 
 
 def per_class_recall(labels, predictions, num_classes=None):

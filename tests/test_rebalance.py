@@ -169,7 +169,7 @@ def test_subset_draws_each_example_with_its_probability():
     expected = rebalance.inclusion_probabilities(weights, 3)
     counts = np.zeros(len(weights))
     for seed in range(4000):
-        counts[rebalance.balanced_subset(None, images(8), 3, seed=seed, weights=weights)] += 1
+        counts[rebalance.balanced_subset(None, images(8), 3, seed=seed, method="density", weights=weights)] += 1
     frequencies = counts / 4000
     standard_error = np.sqrt(expected * (1 - expected) / 4000) + 1e-9
     assert (np.abs(frequencies - expected) <= 4 * standard_error + 1e-12).all(), (frequencies, expected)
@@ -179,7 +179,7 @@ def test_subset_is_distinct_sorted_in_range_and_of_the_right_size(two_clusters):
     codes, _ = two_clusters
     weights = rebalance.weights_from_codes(codes)
     for size in (1, 700, len(codes)):
-        chosen = rebalance.balanced_subset(None, images(len(codes)), size, weights=weights)
+        chosen = rebalance.balanced_subset(None, images(len(codes)), size, method="density", weights=weights)
         assert chosen.dtype == np.int64 and chosen.shape == (size,)
         assert (np.diff(chosen) > 0).all()  # sorted and distinct
         assert chosen[0] >= 0 and chosen[-1] < len(codes)
@@ -189,9 +189,10 @@ def test_subset_is_reproducible_by_seed(two_clusters):
     codes, _ = two_clusters
     model = FakeModel(codes)
     x = images(len(codes))
-    first = rebalance.balanced_subset(model, x, 500, seed=3)
-    np.testing.assert_array_equal(first, rebalance.balanced_subset(model, x, 500, seed=3))
-    assert not np.array_equal(first, rebalance.balanced_subset(model, x, 500, seed=4))
+    for method in ("clusters", "density"):
+        first = rebalance.balanced_subset(model, x, 500, seed=3, method=method)
+        np.testing.assert_array_equal(first, rebalance.balanced_subset(model, x, 500, seed=3, method=method))
+        assert not np.array_equal(first, rebalance.balanced_subset(model, x, 500, seed=4, method=method))
 
 
 def test_subset_evens_out_two_clusters(two_clusters):
@@ -200,7 +201,7 @@ def test_subset_evens_out_two_clusters(two_clusters):
     # sample reaches further into its tails, so it keeps more than half: over eight
     # seeds the rare share was 0.33 to 0.35 (1/11 = 0.09 at random, 0.5 if exactly even).
     codes, cluster = two_clusters
-    chosen = rebalance.balanced_subset(FakeModel(codes), images(len(codes)), 1000, seed=0)
+    chosen = rebalance.balanced_subset(FakeModel(codes), images(len(codes)), 1000, seed=0, method="density")
     rare_share = np.mean(cluster[chosen] == 1)
     assert 0.28 < rare_share <= 0.5
 
@@ -209,7 +210,7 @@ def test_subset_evens_out_five_clusters(five_clusters):
     # Input shares 0.31 (common) and 0.031 (rare); even would be 0.2 each. Measured:
     # 0.21 to 0.26 for the common clusters and 0.12 to 0.17 for the rare ones.
     codes, cluster = five_clusters
-    chosen = rebalance.balanced_subset(FakeModel(codes), images(len(codes)), 1000, seed=0)
+    chosen = rebalance.balanced_subset(FakeModel(codes), images(len(codes)), 1000, seed=0, method="density")
     shares = np.bincount(cluster[chosen], minlength=5) / 1000
     assert (shares[[1, 3]] > 0.10).all() and (shares[[0, 2, 4]] < 0.28).all(), shares
     assert shares.max() / shares.min() < 2.5  # from 10 in the input
@@ -220,8 +221,8 @@ def test_subset_with_precomputed_weights_needs_no_model(two_clusters):
     x = images(len(codes))
     weights = rebalance.density_weights(FakeModel(codes), x)
     np.testing.assert_array_equal(
-        rebalance.balanced_subset(None, x, 300, seed=1, weights=weights),
-        rebalance.balanced_subset(FakeModel(codes), x, 300, seed=1),
+        rebalance.balanced_subset(None, x, 300, seed=1, method="density", weights=weights),
+        rebalance.balanced_subset(FakeModel(codes), x, 300, seed=1, method="density"),
     )
 
 
@@ -285,7 +286,7 @@ def test_bad_size_is_refused(size):
 )
 def test_bad_weights_are_refused(weights, message):
     with pytest.raises(ValueError, match=message):
-        rebalance.balanced_subset(None, images(30), 5, weights=weights)
+        rebalance.balanced_subset(None, images(30), 5, method="density", weights=weights)
 
 
 @pytest.mark.parametrize(
@@ -345,4 +346,203 @@ def test_no_weight_underflows_to_zero():
     weights = rebalance.weights_from_codes(codes, dimension=2000.0)
     assert (weights > 0).all() and np.isfinite(weights).all()
     assert weights.max() / weights.min() > 1e250
-    assert len(rebalance.balanced_subset(None, images(200), 200, weights=weights)) == 200
+    assert len(rebalance.balanced_subset(None, images(200), 200, method="density", weights=weights)) == 200
+
+
+# -- the generated-data estimator ---------------------------------------------------
+
+
+class GeneratingModel(FakeModel):
+    """A fake model that also generates: `sample` returns images of ones, which `encode` maps to drawn codes."""
+
+    def __init__(self, codes, draw):
+        super().__init__(codes)
+        self.draw = draw  # draw(n, seed) -> codes of n generated images
+        self.sample_calls = []
+
+    def sample(self, n, seed=None):
+        self.sample_calls.append({"n": n, "seed": seed})
+        self._generated = self.draw(n, seed)
+        return np.ones((n, 28, 28, 1), dtype=np.float32)
+
+    def encode(self, x, sample=False, seed=None):
+        return self._generated if np.all(x[:1] == 1) else self.codes
+
+
+def _two_cluster_draw(n, seed):
+    """Draws from the mixture of `clusters((5000, 500), dim=2)`: 10/11 at (20, 0), 1/11 at (0, 20)."""
+    rng = np.random.default_rng(100 + seed)
+    rare = rng.random(n) < 1 / 11
+    return rng.standard_normal((n, 2)) + np.where(rare[:, None], [0.0, SEPARATION], [SEPARATION, 0.0])
+
+
+def test_generated_weights_give_the_true_ratio_from_a_perfect_generator(two_clusters):
+    # A generator that draws from the true mixture: the rare cluster's weights are ~10 times larger,
+    # already with a small k (measured 9.5 to 9.9 over six seeds with 20,000 draws and k = 20).
+    codes, cluster = two_clusters
+    model = GeneratingModel(codes, _two_cluster_draw)
+    weights = rebalance.generated_weights(model, images(len(codes)), num_generated=20000, neighbours=20, seed=3)
+    assert model.sample_calls == [{"n": 20000, "seed": 3}]
+    log_weights = np.log(weights)
+    ratio = np.exp(log_weights[cluster == 1].mean() - log_weights[cluster == 0].mean())
+    assert 8.0 < ratio < 12.5, ratio
+    np.testing.assert_allclose(weights.mean(), 1.0)
+
+
+def test_generated_weights_follow_the_generator_not_the_training_codes(two_clusters):
+    # A generator that makes both clusters equally common: it says nothing is rare, so the two
+    # clusters' weights are about equal, although the training codes are 10:1.
+    codes, cluster = two_clusters
+
+    def even_draw(n, seed):
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((n, 2)) + np.where(rng.random(n)[:, None] < 0.5, [0.0, SEPARATION], [SEPARATION, 0.0])
+
+    weights = rebalance.generated_weights(GeneratingModel(codes, even_draw), images(len(codes)), neighbours=20)
+    log_weights = np.log(weights)
+    ratio = np.exp(log_weights[cluster == 1].mean() - log_weights[cluster == 0].mean())
+    assert 0.7 < ratio < 1.4, ratio
+
+
+def test_neighbour_distances_to_a_reference_match_scipy():
+    rng = np.random.default_rng(7)
+    codes, reference = rng.standard_normal((120, 4)) + 5, rng.standard_normal((300, 4)) + 5
+    expected = np.sort(cdist(codes, reference), axis=1)[:, :9]
+    found = rebalance.neighbour_distances(codes, 9, chunk_size=50, reference=reference)
+    np.testing.assert_allclose(found, expected, rtol=1e-4, atol=1e-5)
+    # A code that is also in the reference is its own neighbour there, at distance 0.
+    assert rebalance.neighbour_distances(reference[:3], 1, reference=reference)[:, 0].max() <= 1e-6
+
+
+def test_weights_from_distances_match_weights_from_codes(two_clusters):
+    codes, _ = two_clusters
+    distances = rebalance.neighbour_distances(codes, 80)
+    for k in (20, 80):
+        np.testing.assert_allclose(rebalance.weights_from_distances(distances[:, :k]),
+                                   rebalance.weights_from_codes(codes, neighbours=k), rtol=1e-3)
+
+
+# -- clusters and quotas -----------------------------------------------------------
+
+
+def test_cluster_codes_recover_separated_clusters(five_clusters):
+    codes, cluster = five_clusters
+    found = rebalance.cluster_codes(codes, 5, seed=0)
+    assert found.dtype == np.int64 and set(found) == set(range(5))
+    # Each true cluster is one found cluster, and each found cluster one true cluster.
+    pairs = {(a, b) for a, b in zip(cluster, found)}
+    assert len(pairs) == 5
+
+
+def test_cluster_codes_minimises_squared_distance_against_random_labels():
+    rng = np.random.default_rng(8)
+    codes = rng.standard_normal((600, 3))
+    found = rebalance.cluster_codes(codes, 6, seed=1)
+
+    def inertia(labels):
+        return sum(np.sum((codes[labels == j] - codes[labels == j].mean(axis=0)) ** 2) for j in np.unique(labels))
+
+    assert len(np.unique(found)) == 6
+    # Lloyd's fixed point: no code is nearer another cluster's mean than its own.
+    means = np.array([codes[found == j].mean(axis=0) for j in range(6)])
+    nearest = np.argmin(cdist(codes, means), axis=1)
+    assert np.mean(nearest == found) > 0.99
+    assert inertia(found) < 0.6 * inertia(rng.integers(0, 6, size=600))
+
+
+def _quotas_by_hand(sizes, size):
+    """Water filling one place at a time: each place goes to the largest open cluster with the smallest quota."""
+    quotas = np.zeros(len(sizes), dtype=int)
+    for _ in range(size):
+        open_ = np.flatnonzero(quotas < sizes)
+        lowest = open_[quotas[open_] == quotas[open_].min()]
+        quotas[lowest[np.argmax(sizes[lowest])]] += 1
+    return quotas
+
+
+@pytest.mark.parametrize("sizes, size", [([100, 5, 100], 45), ([3, 3, 3], 9), ([10, 1, 0, 7], 10), ([50], 7),
+                                         ([4, 9, 2, 30, 30, 1], 41)])
+def test_cluster_quotas_are_water_filling(sizes, size):
+    sizes = np.array(sizes)
+    quotas = rebalance.cluster_quotas(sizes, size)
+    assert quotas.sum() == size and (quotas <= sizes).all() and (quotas >= 0).all()
+    np.testing.assert_array_equal(np.sort(quotas), np.sort(_quotas_by_hand(sizes, size)))
+    # Even: no two open clusters' quotas differ by more than 1.
+    open_quotas = quotas[quotas < sizes]
+    assert open_quotas.size == 0 or open_quotas.max() - quotas[sizes > quotas.max() - 1].min() <= 1
+
+
+def test_default_subset_balances_kinds_exactly(five_clusters):
+    # With the default method and five clusters, every cluster gets 1000 / 5 places,
+    # where flattening the density gave the rare ones 0.12 to 0.17 (test above).
+    codes, cluster = five_clusters
+    model = FakeModel(codes)
+    chosen = rebalance.balanced_subset(model, images(len(codes)), 1000, seed=0, num_clusters=5)
+    np.testing.assert_array_equal(np.bincount(cluster[chosen], minlength=5), [200] * 5)
+    assert (np.diff(chosen) > 0).all() and model.calls[0]["n"] == len(codes)
+
+
+def test_cluster_subset_gives_a_small_cluster_all_it_has(two_clusters):
+    codes, cluster = two_clusters
+    chosen = rebalance.balanced_subset(None, images(len(codes)), 1500, seed=2, clusters=cluster)
+    np.testing.assert_array_equal(np.bincount(cluster[chosen]), [1000, 500])
+
+
+# -- bad input to the new pieces -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"method": "kmeans"}, "method='kmeans'"),
+        ({"weights": np.ones(30)}, 'method="density"'),
+        ({"method": "density", "clusters": np.zeros(30, int)}, 'method="clusters"'),
+        ({"clusters": np.zeros(29, int)}, r"clusters.shape=\(29,\)"),
+        ({"clusters": np.zeros(30)}, "dtype=float64"),
+        ({"clusters": np.full(30, -1)}, "integer >= 0"),
+        ({"num_clusters": 0}, "num_clusters=0"),
+        ({"num_clusters": 31}, "num_clusters=31"),
+    ],
+)
+def test_bad_subset_arguments_are_refused(kwargs, message):
+    model = FakeModel(np.random.default_rng(0).standard_normal((30, 2)))
+    with pytest.raises(ValueError, match=message):
+        rebalance.balanced_subset(model, images(30), 5, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "sizes, size, message",
+    [
+        (np.array([3, 4]), 8, "size=8"),
+        (np.array([3, 4]), 0, "size=0"),
+        (np.array([3.0, 4.0]), 2, "integers"),
+        (np.array([3, -1]), 1, "integers >= 0"),
+        (np.array([], dtype=int), 1, "non-empty"),
+    ],
+)
+def test_bad_quotas_are_refused(sizes, size, message):
+    with pytest.raises(ValueError, match=message):
+        rebalance.cluster_quotas(sizes, size)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"num_generated": 2}, "num_generated=2"),
+        ({"num_generated": 10.0}, "num_generated=10.0"),
+        ({"num_generated": 50, "neighbours": 51}, "neighbours=51"),
+    ],
+)
+def test_bad_generated_arguments_are_refused(kwargs, message):
+    model = GeneratingModel(np.random.default_rng(0).standard_normal((30, 2)), _two_cluster_draw)
+    with pytest.raises(ValueError, match=message):
+        rebalance.generated_weights(model, images(30), **kwargs)
+
+
+def test_bad_distances_and_references_are_refused():
+    with pytest.raises(ValueError, match=r"distances.shape=\(5, 1\)"):
+        rebalance.weights_from_distances(np.ones((5, 1)))
+    with pytest.raises(ValueError, match="positive"):
+        rebalance.weights_from_distances(np.zeros((5, 3)))
+    with pytest.raises(ValueError, match=r"reference.shape=\(10, 3\)"):
+        rebalance.neighbour_distances(np.zeros((5, 2)), 2, reference=np.zeros((10, 3)))
