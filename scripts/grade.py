@@ -3,7 +3,8 @@
 For every file in DIR (a submission), this script
 
 1. reads it as a notebook (a file that is not one gets a row that says so);
-2. finds its chapter from the metadata the student edition carries (or from its file name);
+2. finds its chapter from the metadata the student edition carries, or from its file name
+   (`02_...`), or from the graded functions it defines;
 3. builds a small notebook from it: the chapter's setup cells (imports, backend, seed), then the
    submission's cell that defines each graded function, found by cell id or, failing that, by a
    `def name(` line. The rest of the submission (training, figures) is not run, so a
@@ -52,7 +53,15 @@ def chapter_of(submission, path, chapters):
     stem = pathlib.PurePosixPath(source).stem
     if stem in chapters:
         return stem
-    return next((name for name in chapters if path.name.startswith(name) or path.name.startswith(name[:3])), None)
+    named = next((name for name in chapters if path.name.startswith(name) or path.name.startswith(name[:3])), None)
+    if named:
+        return named
+    # Renamed, and the metadata lost on the way: the chapter whose graded functions it defines.
+    code = "\n".join(_source(c) for c in submission.get("cells", []) if c.get("cell_type") == "code")
+    counts = {name: sum(f"def {q['function']}(" in code for q in student["metadata"]["aelib_edition"]["questions"])
+              for name, (student, _) in chapters.items()}
+    best = max(counts, key=counts.get, default=None)
+    return best if best is not None and counts[best] > 0 else None
 
 
 def answer_cell(submission, question):
