@@ -30,6 +30,7 @@ from editions import _text, dumps, split_gates  # noqa: E402
 from myst_markdown import GATE_END, GATE_START, parse  # noqa: E402
 
 OUT = ROOT / "_build" / "student" / "src"
+_INCLUDE = re.compile(r"^[`:]{3,}\{include\}\s*(\S+)", re.M)
 _BADGE_LINE = re.compile(r"^.*\(https://colab\.research\.google\.com/[^)]*\).*\n?", re.M)
 
 
@@ -75,6 +76,13 @@ def write(book=None, out=OUT):
     out.mkdir(parents=True)
     shutil.copytree(book.root / "book", out / "book")
     shutil.copy(book.root / "_toc.yml", out / "_toc.yml")
+    for page in (book.root / "book").rglob("*.md"):  # files the pages include from elsewhere
+        for included in _INCLUDE.findall(page.read_text()):
+            source = (page.parent / included.strip()).resolve()
+            target = out / source.relative_to(book.root)
+            if source.is_file() and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(source, target)
     chapters = []
     for docname in book.chapters():
         target = out / f"{docname}.ipynb"
