@@ -161,17 +161,19 @@ def weights_from_codes(codes, neighbours=None, exponent=1.0, dimension=None, chu
     return weights_from_distances(distances, exponent=exponent, dimension=dimension)
 
 
-def weights_from_distances(distances, exponent=1.0, dimension=None):
+def weights_from_distances(distances, neighbours=None, exponent=1.0, dimension=None):
     """The weights of `weights_from_codes`, from neighbour distances already at hand.
 
     Useful to compare several `k` at the cost of one neighbour search: the
-    weights for `k` are `weights_from_distances(distances[:, :k])`.
+    weights for `k` are `weights_from_distances(distances, neighbours=k)`,
+    and every `k` uses the same estimate of the dimension.
 
     Args:
-        distances: array of shape `(N, k)`, each row ascending and positive,
-            as `neighbour_distances` returns; `k >= 2`. The last column is
-            `r_k`; the first 20 columns (or all, if fewer) estimate the
-            dimension when `dimension` is None.
+        distances: array of shape `(N, K)`, each row ascending and positive,
+            as `neighbour_distances` returns; `K >= 2`. The first 20 columns
+            (or all, if fewer) estimate the dimension when `dimension` is None.
+        neighbours: `k`, an integer in 1 .. K: column `k - 1` is `r_k`;
+            `None` takes the last column.
         exponent, dimension: as in `density_weights`.
 
     Returns:
@@ -184,13 +186,21 @@ def weights_from_distances(distances, exponent=1.0, dimension=None):
     Example:
 
     >>> distances = neighbour_distances(codes, 100)
-    >>> weights = {k: weights_from_distances(distances[:, :k]) for k in (10, 30, 100)}
+    >>> weights = {k: weights_from_distances(distances, neighbours=k) for k in (10, 30, 100)}
     """
     distances = np.asarray(distances, dtype=np.float64)
     if distances.ndim != 2 or distances.shape[1] < 2 or distances.shape[0] < 1:
         raise ValueError(f"Expected distances of shape (N, k) with k >= 2. Received: distances.shape={distances.shape}")
     if not np.isfinite(distances).all() or (distances <= 0).any():
         raise ValueError("Expected finite, positive distances (as `neighbour_distances` returns).")
+    if neighbours is None:
+        neighbours = distances.shape[1]
+    if (isinstance(neighbours, bool) or not isinstance(neighbours, (int, np.integer))
+            or not 1 <= neighbours <= distances.shape[1]):
+        raise ValueError(
+            f"Expected `neighbours` to be an integer between 1 and the number of columns of `distances` "
+            f"({distances.shape[1]}). Received: neighbours={neighbours!r}"
+        )
     if isinstance(exponent, bool) or not isinstance(exponent, (int, float, np.integer, np.floating)) or not (
         np.isfinite(exponent) and exponent >= 0
     ):
@@ -203,7 +213,7 @@ def weights_from_distances(distances, exponent=1.0, dimension=None):
         raise ValueError(f"Expected `dimension` to be None or a finite number > 0. Received: dimension={dimension!r}")
     if dimension is None:
         dimension = _levina_bickel(distances[:, :_DIMENSION_NEIGHBOURS])
-    log_weights = float(dimension) * float(exponent) * np.log(distances[:, -1])  # (N,)
+    log_weights = float(dimension) * float(exponent) * np.log(distances[:, neighbours - 1])  # (N,)
     # Relative to the largest weight, in (0, 1]; floored at exp(-700) so that none underflows to 0.
     weights = np.exp(np.maximum(log_weights - log_weights.max(), _LOWEST_LOG_WEIGHT))
     return weights / weights.mean()

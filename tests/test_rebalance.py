@@ -418,8 +418,15 @@ def test_weights_from_distances_match_weights_from_codes(two_clusters):
     codes, _ = two_clusters
     distances = rebalance.neighbour_distances(codes, 80)
     for k in (20, 80):
-        np.testing.assert_allclose(rebalance.weights_from_distances(distances[:, :k]),
+        np.testing.assert_allclose(rebalance.weights_from_distances(distances[:, :k], neighbours=k),
                                    rebalance.weights_from_codes(codes, neighbours=k), rtol=1e-3)
+    # Reading column k - 1 of a wider array: the same r_k, and one dimension estimate (from the first 20 columns).
+    np.testing.assert_allclose(rebalance.weights_from_distances(distances, neighbours=10, dimension=2.0),
+                               rebalance.weights_from_distances(distances[:, :10], dimension=2.0))
+    wide, narrow = np.log(rebalance.weights_from_distances(distances, neighbours=50)), np.log(distances[:, 49])
+    assert np.corrcoef(wide, narrow)[0, 1] > 0.999999
+    with pytest.raises(ValueError, match="neighbours=81"):
+        rebalance.weights_from_distances(distances, neighbours=81)
 
 
 # -- clusters and quotas -----------------------------------------------------------
