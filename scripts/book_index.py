@@ -13,6 +13,7 @@ import pathlib
 import re
 
 import yaml
+from docutils.nodes import make_id  # how Sphinx turns a label into an HTML id
 from pybtex.database import parse_file
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -114,12 +115,12 @@ class Book:
         for text in sources:
             for match in _EXERCISE.finditer(text):
                 exercises += 1
-                self.labels[match.group(1)] = Label(doc, f"Exercise {prefix}{exercises}", match.group(1))
+                self.labels[match.group(1)] = Label(doc, f"Exercise {prefix}{exercises}", make_id(match.group(1)))
             for match in _TARGET.finditer(text):
-                self.labels[match.group(1)] = Label(doc, match.group(2).strip(), match.group(1))
+                self.labels[match.group(1)] = Label(doc, match.group(2).strip(), make_id(match.group(1)))
             for match in _DOLLAR_LABEL.finditer(text):
                 equations += 1
-                self.labels[match.group(1)] = Label(doc, f"({prefix}{equations})", f"equation-{match.group(1)}")
+                self.labels[match.group(1)] = Label(doc, f"({prefix}{equations})", make_id(f"equation-{match.group(1)}"))
 
     def page_url(self, docname, anchor=""):
         """The address of a page of the built book, e.g. `https://.../notebooks/02_vae.html#vae-elbo-gap`."""
