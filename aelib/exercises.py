@@ -15,28 +15,79 @@ from aelib.losses import bernoulli_nll
 
 
 def check_reparameterization(fn, seed=0):
-    """Checks `fn(z_mean, z_log_var, noise)`, which should return z = mean + std * noise."""
+    """Checks `fn(z_mean, z_log_var, noise)`, which should return z = mean + std * noise.
+
+    The log-variances run from -6 to 6, so that a standard deviation
+    exp(z_log_var / 2) and a variance exp(z_log_var) are far apart, and the
+    verdict names that slip, and the log-variance used as a standard deviation.
+    """
     rng = np.random.default_rng(seed)
-    z_mean, z_log_var, noise = rng.normal(size=(3, 64, 4)).astype(np.float32)
+    z_mean, noise = rng.normal(size=(2, 64, 4)).astype(np.float32)
+    z_log_var = rng.uniform(-6.0, 6.0, size=(64, 4)).astype(np.float32)
     expected = z_mean + np.exp(0.5 * z_log_var) * noise
-    return _verdict("reparameterization", fn, (z_mean, z_log_var, noise), expected)
+    slips = [
+        (z_mean + np.exp(z_log_var) * noise, "you multiply the noise by the variance exp(z_log_var); "
+         "the standard deviation is exp(z_log_var / 2)."),
+        (z_mean + z_log_var * noise, "you multiply the noise by z_log_var itself; "
+         "the standard deviation is exp(z_log_var / 2)."),
+        (z_mean + np.exp(-0.5 * z_log_var) * noise, "you multiply the noise by exp(-z_log_var / 2), "
+         "one over the standard deviation; the standard deviation is exp(z_log_var / 2)."),
+    ]
+    return _verdict("reparameterization", fn, (z_mean, z_log_var, noise), expected, slips=slips)
 
 
 def check_gaussian_kl(fn, seed=0):
-    """Checks `fn(z_mean, z_log_var)` against `aelib.divergences.gaussian_kl`."""
+    """Checks `fn(z_mean, z_log_var)` against `aelib.divergences.gaussian_kl`.
+
+    The answer must have shape (batch,), one value per example; the first
+    example is the prior itself, whose divergence is 0. The verdict names the
+    usual slips: a missing factor 1/2, a sign of the log-variance term, a
+    missing -1, and the log-variance read as a log standard deviation.
+    """
     rng = np.random.default_rng(seed)
     z_mean, z_log_var = rng.normal(size=(2, 64, 4)).astype(np.float32)
+    z_mean[0], z_log_var[0] = 0.0, 0.0  # q = p: KL 0
     expected = ops.convert_to_numpy(gaussian_kl(z_mean, z_log_var))
-    return _verdict("gaussian_kl", fn, (z_mean, z_log_var), expected)
+    variance, square = np.exp(z_log_var), z_mean**2
+    slips = [
+        (2 * expected, "yours is twice aelib's: the sum over dimensions is multiplied by 1/2."),
+        (0.5 * np.sum(variance + square - 1 + z_log_var, axis=-1),
+         "the log-variance enters with a minus sign: 1/2 sum (exp(z_log_var) + z_mean^2 - 1 - z_log_var)."),
+        (0.5 * np.sum(variance + square - z_log_var, axis=-1),
+         "the -1 is missing: without it the divergence of the prior to itself is not 0."),
+        (0.5 * np.sum(np.exp(2 * z_log_var) + square - 1 - 2 * z_log_var, axis=-1),
+         "you read z_log_var as the log of the standard deviation; it is the log of the variance."),
+    ]
+    return _verdict("gaussian_kl", fn, (z_mean, z_log_var), expected, slips=slips)
 
 
 def check_bernoulli_nll(fn, seed=0):
-    """Checks `fn(x, logits)` against `aelib.losses.bernoulli_nll`."""
+    """Checks `fn(x, logits)` against `aelib.losses.bernoulli_nll`.
+
+    Two sets of inputs: logits of moderate size, and images whose logits reach
+    +-100, confidently right and confidently wrong on pixels of exactly 0 and
+    1 as well as grey ones. Taking the log of sigmoid(logits) fails the second:
+    in float32 the sigmoid of 100 rounds to exactly 1.
+    """
     rng = np.random.default_rng(seed)
     x = rng.uniform(size=(8, 28, 28, 1)).astype(np.float32)
+    x[:, :4] = np.round(x[:, :4])  # some pixels exactly 0 or 1
     logits = (4 * rng.normal(size=(8, 28, 28, 1))).astype(np.float32)
-    expected = ops.convert_to_numpy(bernoulli_nll(x, logits))
-    return _verdict("bernoulli_nll", fn, (x, logits), expected)
+    extreme = np.where(rng.uniform(size=logits.shape) < 0.5, 100.0, -100.0).astype(np.float32)
+    cases = [("logits of moderate size", x, logits), ("logits of +-100", x, extreme)]
+    for where, images, case_logits in cases:
+        expected = ops.convert_to_numpy(bernoulli_nll(images, case_logits))
+        message = _compare("bernoulli_nll", _call(fn, (images, case_logits)), expected)
+        if message.startswith("Not yet"):
+            message = f"{message[:-1]} (on {where})."
+            if "not finite" in message:
+                message += " Compute it from the logits, without taking the log of a probability."
+        if not message.startswith("Correct"):
+            break
+    else:
+        message = "Correct: your bernoulli_nll matches aelib's, also for logits of +-100."
+    print(message)
+    return message
 
 
 def check_mmd(fn, kernel="imq", seed=0):
@@ -48,25 +99,36 @@ def check_mmd(fn, kernel="imq", seed=0):
     return _verdict("mmd", fn, (x, y), expected)
 
 
-def _verdict(name, fn, args, expected):
-    try:
-        result = fn(*args)
-    except NotImplementedError:
-        result = None
-    if result is None:
-        message = f"Not done yet: your {name} returned None. Fill in the function and run this cell again."
-    else:
-        result = np.asarray(ops.convert_to_numpy(result), dtype=np.float64)
-        expected = np.asarray(expected, dtype=np.float64)
-        if result.shape != expected.shape:
-            message = f"Not yet: your {name} has shape {result.shape}; aelib's has shape {expected.shape}."
-        elif np.allclose(result, expected, rtol=1e-4, atol=1e-4):
-            message = f"Correct: your {name} matches aelib's on these inputs."
-        else:
-            worst = float(np.max(np.abs(result - expected)))
-            message = f"Not yet: your {name} differs from aelib's by up to {worst:.4g}."
+def _verdict(name, fn, args, expected, slips=()):
+    """Prints and returns the verdict on `fn(*args)`; `slips` pairs a known wrong answer with a hint."""
+    message = _compare(name, _call(fn, args), expected, slips)
     print(message)
     return message
+
+
+def _call(fn, args):
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        return None
+
+
+def _compare(name, result, expected, slips=()):
+    if result is None:
+        return f"Not done yet: your {name} returned None. Fill in the function and run this cell again."
+    result = np.asarray(ops.convert_to_numpy(result), dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if result.shape != expected.shape:
+        return f"Not yet: your {name} has shape {result.shape}; aelib's has shape {expected.shape}."
+    if not np.isfinite(result).all():
+        return f"Not yet: your {name} is not finite (inf or nan) on some of these inputs."
+    if np.allclose(result, expected, rtol=1e-4, atol=1e-4):
+        return f"Correct: your {name} matches aelib's on these inputs."
+    for wrong, hint in slips:
+        if np.allclose(result, np.asarray(wrong, dtype=np.float64), rtol=1e-4, atol=1e-4):
+            return f"Not yet: {hint}"
+    worst = float(np.max(np.abs(result - expected)))
+    return f"Not yet: your {name} differs from aelib's by up to {worst:.4g}."
 
 
 def check_frechet_distance(fn, features=None, seed=0):
