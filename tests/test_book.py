@@ -79,3 +79,21 @@ def test_committed_chapters_carry_outputs_and_no_errors(path):
     outputs = [o for c in cells if c["cell_type"] == "code" for o in c["outputs"]]
     assert not [o for o in outputs if o["output_type"] == "error"]
     assert not [o for o in outputs if o.get("name") == "stderr"], "a chapter prints warnings"
+
+
+def test_bibliography_entries_read_cleanly():
+    # pybtex prints the booktitle and then the year: "ICLR 2016. 2016." when both hold it;
+    # a TeX quote (`...') reaches the page as it is.
+    import re
+
+    text = (ROOT / "book" / "references.bib").read_text()
+    problems = []
+    for entry in text.split("\n@")[1:]:
+        key = entry.split("{", 1)[1].split(",", 1)[0]
+        year = re.search(r"\byear\s*=\s*\{(\d{4})\}", entry)
+        booktitle = re.search(r"\bbooktitle\s*=\s*\{(.*)\},?\s*$", entry, re.MULTILINE)
+        if year and booktitle and re.search(rf"{year.group(1)}\W*$", booktitle.group(1)):
+            problems.append(f"{key}: booktitle ends with the year")
+        if "`" in entry or "''" in entry:
+            problems.append(f"{key}: a TeX quote")
+    assert not problems
