@@ -201,16 +201,20 @@ def kl_decomposition(vae, x, num_draws=1, seed=0, batch_size=500):
     noise = np.random.default_rng(seed).standard_normal((num_draws,) + z_mean.shape)  # (num_draws, N, latent_dim)
     z = (z_mean + np.sqrt(variance) * noise).reshape(-1, z_mean.shape[1])  # (num_draws * N, latent_dim)
 
-    # log q(z_b | x_m) for every draw b and posterior m, from one expansion of
-    # sum_j (z_j - m_j)^2 / v_j, so that a block of draws costs two matrix products.
+    # log q(z_b | x_m) for every draw b and posterior m, from the expansion
+    # sum_j (z_j - m_j)^2 / v_j = [z^2, z, 1] . [1 / v, -2 m / v, sum_j m_j^2 / v_j],
+    # so that a block of draws against all N posteriors is one matrix product.
     precision = 1.0 / variance  # (N, latent_dim)
-    constant = np.sum(z_mean**2 * precision + z_log_var + _LOG_2PI, axis=1)  # (N,)
+    constant = np.sum(z_mean**2 * precision + z_log_var + _LOG_2PI, axis=1, keepdims=True)  # (N, 1)
+    components = np.concatenate([precision, -2.0 * z_mean * precision, constant], axis=1).T  # (2 latent_dim + 1, N)
+    features = np.concatenate([z**2, z, np.ones((len(z), 1))], axis=1)  # (num_draws * N, 2 latent_dim + 1)
     log_aggregate = np.empty(len(z))  # log q(z) = log (1/N) sum_m q(z | x_m), one per draw
     for start in range(0, len(z), batch_size):
-        block = z[start : start + batch_size]  # (B, latent_dim)
-        log_densities = -0.5 * (block**2 @ precision.T - 2.0 * block @ (z_mean * precision).T + constant)  # (B, N)
-        peak = log_densities.max(axis=1, keepdims=True)
-        log_aggregate[start : start + batch_size] = peak[:, 0] + np.log(np.mean(np.exp(log_densities - peak), axis=1))
+        log_densities = features[start : start + batch_size] @ components  # (B, N), -2 log q(z_b | x_m)
+        lowest = log_densities.min(axis=1, keepdims=True)
+        log_densities -= lowest
+        np.exp(-0.5 * log_densities, out=log_densities)  # in place: the block is the largest array here
+        log_aggregate[start : start + batch_size] = np.log(np.mean(log_densities, axis=1)) - 0.5 * lowest[:, 0]
 
     kl_per_image = _to_numpy(gaussian_kl(z_mean, z_log_var))  # (N,)
     log_posterior = -0.5 * np.sum(noise**2 + z_log_var + _LOG_2PI, axis=-1).reshape(-1)  # log q(z | x_n), one per draw
