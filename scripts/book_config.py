@@ -7,6 +7,8 @@ committed with its outputs (every code cell has an execution count) is
 rendered as it is; one committed without them is run at build time. This
 script adds the first kind to `execute.exclude_patterns` and writes the result
 to the path given (`make book` passes it to `jupyter-book build --config`).
+The folders of `sphinx.local_extensions` are written as absolute paths, since
+jupyter-book reads them relative to the config file.
 """
 
 import json
@@ -30,6 +32,11 @@ def build_config():
     execute = config.setdefault("execute", {})
     done = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if executed(p)]
     execute["exclude_patterns"] = sorted(set(execute.get("exclude_patterns") or []) | set(done))
+    # jupyter-book reads local extensions' folders relative to the config
+    # file, which this script writes elsewhere (_build/): make them absolute.
+    local = config.get("sphinx", {}).get("local_extensions") or {}
+    for name, folder in local.items():
+        local[name] = str((ROOT / folder).resolve())
     return config
 
 
