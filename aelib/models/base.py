@@ -12,6 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from aelib.backends import check_backend
 from aelib.data import check_images
 from aelib.losses import bernoulli_nll
 from aelib.models.networks import build_decoder, check_network
@@ -61,6 +62,7 @@ class BaseAutoencoder(keras.Model):
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         """Trains on images alone: `model.fit(x_train, epochs=...)`. Compiles first if needed."""
+        check_backend()
         x = _checked(x, "x")
         if validation_data is not None:
             validation_data = _checked_validation(validation_data)
