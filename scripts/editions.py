@@ -30,6 +30,7 @@ from book_index import ROOT, Book  # noqa: E402
 from myst_markdown import GATE_START, Converter  # noqa: E402
 
 _BADGE = re.compile(r"https://colab\.research\.google\.com/github/[^\s)\"']+\.ipynb")
+_BADGE_LINE = re.compile(r"^.*\(https://colab\.research\.google\.com/github/[^)]*\).*\n?", re.M)
 _GATE = re.compile(r"^:{3,}\{(solution-start|solution-end)\}[ \t]*(\S*).*?\n(?:[ \t]*:[\w-]+:.*\n)*?:{3,}[ \t]*$", re.M)
 
 
@@ -128,6 +129,8 @@ def build(path, book, solutions=True, edition="colab"):
 
     first = cells[0]
     first_text = _BADGE.sub(book.colab_url(docname), _text(first))
+    if not solutions:  # the badge opens the Colab edition, which has the solutions
+        first_text = _BADGE_LINE.sub("", first_text)
     number = book.chapter_number.get(docname)
     if edition == "colab":
         note = (f"*The Colab edition of [chapter {number} of the book]({book.page_url(docname)}), generated from "

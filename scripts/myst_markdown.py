@@ -83,6 +83,8 @@ class Converter:
 
     def __init__(self, book, docname, solutions=True):
         self.book, self.docname, self.solutions = book, docname, solutions
+        # Links to other chapters open their Colab edition, which has the solutions: not for students.
+        self.colab_links = solutions
 
     def label(self, name):
         if name not in self.book.labels:
@@ -198,7 +200,7 @@ class Converter:
         stem, extension = posixpath.splitext(full)
         if extension not in (".ipynb", ".md"):
             return self.book.raw_url(full)
-        if extension == ".ipynb" and not anchor and stem in self.book.chapter_number:
+        if extension == ".ipynb" and not anchor and stem in self.book.chapter_number and self.colab_links:
             return self.book.colab_url(stem)  # a reader in Colab goes on in Colab
         return self.book.page_url(stem, anchor)
 

@@ -159,6 +159,7 @@ def test_student_edition_leaves_out_every_solution(docname):
     student = editions.build(ROOT / f"{docname}.ipynb", BOOK, solutions=False, edition="student")
     text = json.dumps(student)
     assert "<details>" not in text and "Solution to" not in text
+    assert "colab.research.google.com/github" not in text  # no link to the Colab edition, which has the solutions
     solution_lines = set()
     for markdown in _markdown(source):
         for item in myst_markdown.parse(markdown):
