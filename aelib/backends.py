@@ -56,3 +56,35 @@ def check_backend():
             f"Upgrade: {FIX}; or use the TensorFlow backend (KERAS_BACKEND=tensorflow). "
             f"To train anyway, set {OVERRIDE}=1."
         )
+
+
+def check_batches(num_images, batch_size, name="x"):
+    """Raises ValueError when a data-parallel run on JAX cannot split every batch evenly.
+
+    Under `keras.distribution.DataParallel` each batch is cut into one equal
+    share per device, the last, shorter batch of an epoch too; JAX's own error
+    for an uneven cut names array shardings, not the fix.
+
+    Args:
+        num_images: how many images are passed to `fit` (or `evaluate`).
+        batch_size: the batch size passed with them (Keras's default is 32).
+        name: the argument's name, for the message.
+    """
+    distribution = keras.distribution.distribution() if keras.backend.backend() == "jax" else None
+    if not isinstance(distribution, keras.distribution.DataParallel):
+        return
+    devices = int(distribution.device_mesh.devices.size)
+    batch_size = 32 if batch_size is None else int(batch_size)
+    last = num_images % batch_size
+    if batch_size % devices:
+        problem, fix = f"batches of {batch_size} images", f"Choose a batch_size that is a multiple of {devices}"
+    elif last % devices:
+        keep = num_images - last % devices
+        problem, fix = f"a last batch of {last} images", f"Use {keep} of them (for example `{name}[:{keep}]`)"
+    else:
+        return
+    raise ValueError(
+        f"On {devices} devices (keras.distribution.DataParallel) every batch must split into {devices} equal "
+        f"shares, the last batch of an epoch too. Received: {name} with {num_images} images and "
+        f"batch_size={batch_size}, so {problem}. {fix}."
+    )

@@ -73,6 +73,10 @@ def single_device():
 out = {"replicas": len(devices)}
 for cls in (Autoencoder, VAE, CountingWAE):
     out[cls.__name__] = train_and_score(cls, lambda make: make(), single_device)
+try:
+    VAE(latent_dim=2).fit(x[:127], epochs=1, batch_size=64, verbose=0)
+except ValueError as error:
+    out["uneven"] = str(error)
 print(json.dumps(out))
 """
 
@@ -120,3 +124,12 @@ def test_what_the_wae_mmd_is_computed_over(two_devices):
     # per replica, over its share of 32, averaged over the replicas.
     backend, out = two_devices
     assert out["CountingWAE"]["codes_per_mmd"] == ([64] if backend == "jax" else [32])
+
+
+@pytest.mark.slow
+def test_an_uneven_batch_on_jax_gets_a_clear_error(two_devices):
+    backend, out = two_devices
+    if backend != "jax":
+        pytest.skip("the check is for keras.distribution, on JAX")
+    assert "Received: x with 127 images and batch_size=64, so a last batch of 63 images" in out["uneven"]
+    assert "Use 126 of them" in out["uneven"]

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from aelib.backends import check_backend
+from aelib.backends import check_backend, check_batches
 from aelib.data import check_images
 from aelib.losses import bernoulli_nll
 from aelib.models.networks import build_decoder, check_network
@@ -64,6 +64,8 @@ class BaseAutoencoder(keras.Model):
         """Trains on images alone: `model.fit(x_train, epochs=...)`. Compiles first if needed."""
         check_backend()
         x = _checked(x, "x")
+        if hasattr(x, "shape"):
+            check_batches(len(x), kwargs.get("batch_size"))
         if validation_data is not None:
             validation_data = _checked_validation(validation_data)
         self._compile_if_needed()
@@ -71,6 +73,8 @@ class BaseAutoencoder(keras.Model):
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         x = _checked(x, "x")
+        if hasattr(x, "shape"):
+            check_batches(len(x), kwargs.get("batch_size"))
         self._compile_if_needed()
         return super().evaluate(x, y, *args, **kwargs)
 

@@ -23,6 +23,19 @@ class WAE(BaseAutoencoder):
 
         loss = reconstruction_loss + mmd_weight * MMD^2(codes, prior draws)
 
+    On several devices the MMD is estimated over different samples on each
+    engine, and the two are different estimators of the same MMD^2:
+
+    - JAX with `keras.distribution.DataParallel`: the train step is one program
+      over the global batch, so one estimate compares all of the batch's codes
+      with as many prior draws.
+    - TensorFlow with `tf.distribute.MirroredStrategy`: each replica estimates
+      the MMD over its share of the batch (global batch / replicas codes), and
+      the replicas' estimates are averaged. Each is unbiased, but it sees fewer
+      pairs, so the average is noisier and misses the pairs across replicas.
+
+    On one device both are the estimate over the whole batch.
+
     Args:
         latent_dim: size of the code `z`.
         network: `"mlp"` or `"conv"`.
