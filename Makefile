@@ -26,8 +26,8 @@ book: $(STAMP)
 	$(BOOK)
 
 ## Every test: the library on TensorFlow and JAX, the chapters in fast mode, the strict build,
-## then the built site in a real browser.
-test: test-lib test-notebooks book test-site
+## then the built site in a real browser, and the strict build of the student site (about 10 s).
+test: test-lib test-notebooks book test-site book-student
 
 test-lib: $(STAMP)
 	KERAS_BACKEND=tensorflow $(PYTEST) -q --ignore=tests/site tests
