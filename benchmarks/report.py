@@ -96,9 +96,10 @@ def speed_lines(results):
         + ", ".join(f"{fmt(g, 0)} GFLOP for the {m}" for m, g in flops.items())
         + ". The test figures are taken on "
         f"{first['test_images']:,} test images after the last epoch: a setting that is fast because it computes "
-        "something else shows it there. \"aelib\" marks what `fit` uses when the reader compiles nothing.", ""]
+        "something else shows it there. \"aelib\" marks what `fit` uses when the reader compiles nothing; the load "
+        "average, read after each row, shows how busy the machine was (about 2 is this run alone on 2 cores).", ""]
     headers = ["model", "backend", "compile setting", "s/epoch", "first epoch (s)", "GFLOP/s", "of the roofline",
-               "reconstruction error (nats)", "negative ELBO (nats)"]
+               "reconstruction error (nats)", "negative ELBO (nats)", "load average"]
     body = []
     for r in rows:
         entry = r["entry"]
@@ -108,7 +109,7 @@ def speed_lines(results):
                      fmt(entry["epoch_gflop"] / entry["median_epoch_s"], 1),
                      f"{100 * r['fraction']:.0f}%" if r["fraction"] else MISSING,
                      fmt(entry["quality"].get("reconstruction_error"), 1),
-                     fmt(entry["quality"].get("negative_elbo"), 1)])
+                     fmt(entry["quality"].get("negative_elbo"), 1), fmt(entry.get("load_average"))])
     lines += table(headers, body) + [""]
     found = targets.targets(results)
     if found:
