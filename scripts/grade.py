@@ -10,7 +10,8 @@ For every file in DIR (a submission), this script
    `def name(` line. The rest of the submission (training, figures) is not run, so a
    submission is graded in seconds and its grade does not depend on how long it trains;
 4. runs otter-grader's hidden tests on it (`otter.api.grade_submission`, which starts a fresh
-   kernel per submission: one that raises, loops or exits cannot stop the others);
+   kernel per submission: one that raises or exits cannot stop the others, and one that runs
+   past the time limit, 300 s unless `--time-limit` says otherwise, is stopped and noted);
 
 and writes DIR/grades.csv: one row per submission, one column per question (points), `total`,
 `possible`, and `note` (what went wrong, if anything).
@@ -20,8 +21,10 @@ import argparse
 import ast
 import csv
 import json
+import multiprocessing
 import os
 import pathlib
+import queue
 import re
 import sys
 import tempfile
@@ -30,6 +33,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 import nbformat  # noqa: E402
+import psutil  # noqa: E402
 
 from assignments import OUT, python_source, setup_cells  # noqa: E402
 
@@ -141,21 +145,47 @@ def _why_zero(label, result):
     return []
 
 
-def grade_folder(folder, out=OUT):
-    """Grades every submission in `folder` and writes folder/grades.csv; returns the rows."""
+def grade_with_time_limit(path, chapters, workdir, seconds):
+    """`grade_one` in a forked process that is killed, with its kernel, after `seconds` (an endless loop)."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    worker = context.Process(target=lambda: results.put(grade_one(path, chapters, workdir)))
+    worker.start()
+    try:
+        row = results.get(timeout=seconds)
+    except queue.Empty:
+        row = {"submission": path.name, "total": 0, "note": f"{TIMEOUT_NOTE} ({seconds:.0f} s)"}
+        family = psutil.Process(worker.pid)
+        for process in [*family.children(recursive=True), family]:  # the kernel runs in a session of its own
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+    worker.join()
+    return row
+
+
+def grade_folder(folder, out=OUT, seconds=300):
+    """Grades every submission in `folder` (and its subfolders) and writes folder/grades.csv; returns the rows."""
     folder = pathlib.Path(folder)
     if not folder.is_dir():
         raise ValueError(f"Expected SUBMISSIONS to be a folder of notebooks. Received: {str(folder)!r}")
     chapters = load_chapters(out)
+    import otter.api  # noqa: F401 -- once, here, rather than in every forked grader
+
     os.environ.setdefault("KERAS_BACKEND", "jax")  # the answers' kernels import aelib 2 s faster than with TensorFlow
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    submissions = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                         and p.name != "grades.csv")
+    # An LMS download may put each student's file in a folder of its own: every file below counts.
+    submissions = sorted(p for p in folder.rglob("*") if p.is_file() and p != folder / "grades.csv"
+                         and not any(part.startswith(".") for part in p.relative_to(folder).parts))
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        for path in submissions:
+        for number, path in enumerate(submissions):
             start = time.perf_counter()
-            rows.append(grade_one(path, chapters, pathlib.Path(work)))
+            workdir = pathlib.Path(work) / str(number)
+            workdir.mkdir()
+            rows.append(grade_with_time_limit(path, chapters, workdir, seconds))
+            rows[-1]["submission"] = path.relative_to(folder).as_posix()
             print(f"{path.name}: {rows[-1].get('total', 0)} points ({time.perf_counter() - start:.1f} s)"
                   + (f" -- {rows[-1]['note']}" if rows[-1].get("note") else ""), flush=True)
     labels = [q["label"] for stem in chapters for q in chapters[stem][0]["metadata"]["aelib_edition"]["questions"]
@@ -171,7 +201,8 @@ def grade_folder(folder, out=OUT):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Grade every notebook in a folder; write grades.csv there.")
     parser.add_argument("submissions", help="the folder of submitted notebooks")
+    parser.add_argument("--time-limit", type=float, default=300, help="seconds a submission may take (300)")
     args = parser.parse_args()
     start = time.perf_counter()
-    rows = grade_folder(args.submissions)
+    rows = grade_folder(args.submissions, seconds=args.time_limit)
     print(f"graded {len(rows)} submissions in {time.perf_counter() - start:.1f} s: {args.submissions}/grades.csv")

@@ -163,9 +163,17 @@ def test_grade_writes_one_row_per_submission(built, tmp_path):
     wrong["metadata"].pop("aelib_edition")  # renamed and stripped: recognised by the functions it defines
     (folder / "dan.ipynb").write_text(json.dumps(wrong))
     (folder / "eve.ipynb").write_text("this is a PDF, really")
-    rows = grade.grade_folder(folder, out)
+    for cell in wrong["cells"]:
+        if cell.get("id") == stub_id:
+            cell["source"] = "def my_bernoulli_nll(x, logits):\n    while True:\n        pass\n"
+    (folder / "fay").mkdir()  # an LMS download: one folder per student
+    (folder / "fay" / "01_autoencoder.ipynb").write_text(json.dumps(wrong))
+    rows = grade.grade_folder(folder, out, seconds=20)  # each of the others takes about 5 s
     table = {row["submission"]: row for row in csv.DictReader((folder / "grades.csv").open())}
-    assert set(table) == {"ada.ipynb", "ben.ipynb", "cleo.ipynb", "dan.ipynb", "eve.ipynb"} and len(rows) == 5
+    assert set(table) == {"ada.ipynb", "ben.ipynb", "cleo.ipynb", "dan.ipynb", "eve.ipynb", "fay/01_autoencoder.ipynb"}
+    assert len(rows) == 6
+    assert float(table["fay/01_autoencoder.ipynb"]["total"]) == 0
+    assert grade.TIMEOUT_NOTE in table["fay/01_autoencoder.ipynb"]["note"]
     labels = [q["label"] for q in found[reference]]
     assert list(table["ada.ipynb"])[:2] == ["submission", "chapter"] and "total" in table["ada.ipynb"]
     assert float(table["ada.ipynb"]["total"]) == float(table["ada.ipynb"]["possible"]) > 0
