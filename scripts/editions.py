@@ -158,15 +158,23 @@ def colab_path(book, docname):
 
 def write_colab(book):
     """Writes the Colab edition of every chapter and removes editions of chapters that are gone."""
-    written = set()
+    written, failed = set(), []
     for docname in book.chapters():
         target = colab_path(book, docname)
+        try:
+            text = dumps(build(book.root / f"{docname}.ipynb", book))
+        except ValueError as error:  # one chapter's mistake does not hold up the others
+            failed.append(str(error))
+            written.add(target)  # its old edition stays, and the sync test keeps failing
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(dumps(build(book.root / f"{docname}.ipynb", book)))
+        target.write_text(text)
         written.add(target)
     for stale in (book.root / book.edition_dir).rglob("*.ipynb"):
         if stale not in written:
             stale.unlink()
+    if failed:
+        raise ValueError("Could not write the Colab edition of every chapter:\n" + "\n".join(failed))
     return sorted(written)
 
 
