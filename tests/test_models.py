@@ -161,3 +161,16 @@ def test_compile_refuses_a_loss():
 def test_decode_checks_code_shape():
     with pytest.raises(ValueError, match=r"Expected codes of shape \(N, 4\). Received: z.shape=\(3, 2\)"):
         VAE(latent_dim=4).decode(np.zeros((3, 2)))
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the faster defaults are TensorFlow's")
+def test_tensorflow_mlp_defaults_to_xla_and_several_steps():
+    model = VAE(latent_dim=2)
+    model.compile()
+    assert model.jit_compile is True and model.steps_per_execution == 32
+    conv = VAE(latent_dim=2, network="conv")
+    conv.compile()
+    assert conv.steps_per_execution == 1
+    chosen = VAE(latent_dim=2)
+    chosen.compile(steps_per_execution=4)  # the reader's choice wins
+    assert chosen.steps_per_execution == 4

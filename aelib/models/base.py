@@ -43,7 +43,12 @@ class BaseAutoencoder(keras.Model):
     def compile(self, optimizer=None, **kwargs):
         """Like `keras.Model.compile`; the optimizer defaults to Adam at `learning_rate`.
 
-        The model brings its own loss, so `loss=` is refused.
+        The model brings its own loss, so `loss=` is refused. On TensorFlow, the
+        MLP models on one device default to `jit_compile=True` and
+        `steps_per_execution=32`: the same numbers (the test ELBO moves by
+        0.05%), about a fifth faster an epoch (`make bench` measures it). Conv
+        networks ran slower under XLA, and `tf.distribute` fails with several
+        steps an execution (keras-team/keras#19246), so they keep Keras's defaults.
         """
         if kwargs.get("loss") is not None:
             raise ValueError(
@@ -52,7 +57,16 @@ class BaseAutoencoder(keras.Model):
             )
         if optimizer is None:
             optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
+        if keras.backend.backend() == "tensorflow" and self.network == "mlp" and not self._distributed():
+            kwargs.setdefault("jit_compile", True)
+            kwargs.setdefault("steps_per_execution", 32)
         super().compile(optimizer=optimizer, **kwargs)
+
+    def _distributed(self):
+        """True when the model was made, or is compiled, under a `tf.distribute` strategy."""
+        import tensorflow as tf
+
+        return getattr(self, "_distribute_strategy", None) is not None or tf.distribute.has_strategy()
 
     def compile_from_config(self, config):
         # Keras skips this for a custom `compile`; ours only adds a default, so restore it.
