@@ -1,4 +1,4 @@
-"""A small Fashion-MNIST classifier: the ruler for the Frechet distance.
+"""A small Fashion-MNIST classifier: the ruler for the Fréchet distance.
 
 Judging generated images needs a feature space in which "looks like a
 Fashion-MNIST garment" is a short distance. The usual choice, Inception-v3
@@ -37,7 +37,7 @@ def build_classifier():
     conv 3x3 (32) -> max-pool -> conv 3x3 (64) -> max-pool -> dense (64) -> ReLU -> dense (10)
 
     The layer named `"features"` is the 64-unit dense layer without its ReLU
-    (which follows as a layer of its own); its outputs are what the Frechet
+    (which follows as a layer of its own); its outputs are what the Fréchet
     distance compares.
 
     Returns:
@@ -59,7 +59,7 @@ def build_classifier():
     x = keras.layers.Flatten(name="flatten")(x)  # (N, 1600)
     # The features are the dense layer's outputs *before* its ReLU: after it,
     # units that training switched off read 0 on every image, and their zero
-    # variance would make the Gaussians the Frechet distance fits singular.
+    # variance would make the Gaussians the Fréchet distance fits singular.
     features = keras.layers.Dense(FEATURE_DIM, name=FEATURE_LAYER)(x)  # (N, 64)
     x = keras.layers.ReLU(name="features_relu")(features)
     logits = keras.layers.Dense(NUM_CLASSES, name="logits")(x)  # (N, 10)

@@ -232,14 +232,14 @@ def kl_decomposition(vae, x, num_draws=1, seed=0, batch_size=500):
             "standard_error": standard_error}
 
 def frechet_distance(features_a, features_b, eps=1e-6):
-    """Returns the Frechet distance between Gaussians fitted to two feature sets.
+    """Returns the Fréchet distance between Gaussians fitted to two feature sets.
 
     Each set is summarised by its mean and its sample covariance (divided by
     N - 1); the result is
 
         |mean_a - mean_b|^2 + trace(cov_a + cov_b - 2 (cov_a cov_b)^(1/2)).
 
-    Like the FID, this is the *squared* Frechet distance; it is what is reported.
+    Like the FID, this is the *squared* Fréchet distance; it is what is reported.
 
     Args:
         features_a: array of shape `(N, D)`, one feature vector a row, N >= 2.
