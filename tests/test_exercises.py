@@ -90,3 +90,19 @@ def test_unfinished_answers_get_a_reminder():
     assert exercises.check_gaussian_kl(unfinished).startswith("Not done yet")
     assert exercises.check_bernoulli_nll(unfinished).startswith("Not done yet")
     assert exercises.check_reparameterization(unfinished).startswith("Not done yet")
+
+
+def knn_weights(codes, k, dimension, count_self=False, power=True):
+    """Brute-force k-NN weights: r_k ** dimension, scaled to mean 1 (the chapter-5 exercise)."""
+    distances = np.sqrt(((codes[:, None, :] - codes[None, :, :]) ** 2).sum(-1))
+    r_k = np.sort(distances, axis=1)[:, k - 1 if count_self else k]  # column 0 is the code itself
+    weights = r_k**dimension if power else r_k
+    return weights / weights.mean()
+
+
+def test_knn_weights_check_accepts_brute_force_and_names_the_usual_slips():
+    assert exercises.check_knn_weights(knn_weights).startswith("Correct")
+    # Counting each code as its own nearest neighbour, or forgetting the power of the dimension.
+    assert exercises.check_knn_weights(lambda c, k, d: knn_weights(c, k, d, count_self=True)).startswith("Not yet")
+    assert exercises.check_knn_weights(lambda c, k, d: knn_weights(c, k, d, power=False)).startswith("Not yet")
+    assert exercises.check_knn_weights(lambda c, k, d: None).startswith("Not done yet")
