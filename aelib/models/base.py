@@ -43,12 +43,11 @@ class BaseAutoencoder(keras.Model):
     def compile(self, optimizer=None, **kwargs):
         """Like `keras.Model.compile`; the optimizer defaults to Adam at `learning_rate`.
 
-        The model brings its own loss, so `loss=` is refused. On TensorFlow, the
-        MLP models on one device default to `jit_compile=True` and
-        `steps_per_execution=32`: the same numbers (the test ELBO moves by
-        0.05%), about a fifth faster an epoch (`make bench` measures it). Conv
-        networks ran slower under XLA, and `tf.distribute` fails with several
-        steps an execution (keras-team/keras#19246), so they keep Keras's defaults.
+        The model brings its own loss, so `loss=` is refused. On TensorFlow on
+        one device the models default to `steps_per_execution=32`: the same
+        numbers, with fewer trips between Python and TensorFlow (`make bench`
+        measures the speed). Under `tf.distribute` several steps an execution
+        fail (keras-team/keras#19246), so there Keras's default of 1 stays.
         """
         if kwargs.get("loss") is not None:
             raise ValueError(
@@ -57,8 +56,7 @@ class BaseAutoencoder(keras.Model):
             )
         if optimizer is None:
             optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
-        if keras.backend.backend() == "tensorflow" and self.network == "mlp" and not self._distributed():
-            kwargs.setdefault("jit_compile", True)
+        if keras.backend.backend() == "tensorflow" and not self._distributed():
             kwargs.setdefault("steps_per_execution", 32)
         super().compile(optimizer=optimizer, **kwargs)
 
