@@ -162,12 +162,3 @@ def test_decode_checks_code_shape():
     with pytest.raises(ValueError, match=r"Expected codes of shape \(N, 4\). Received: z.shape=\(3, 2\)"):
         VAE(latent_dim=4).decode(np.zeros((3, 2)))
 
-
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the faster default is TensorFlow's")
-def test_tensorflow_defaults_to_several_steps_an_execution():
-    model = VAE(latent_dim=2)
-    model.compile()
-    assert model.steps_per_execution == 32
-    chosen = VAE(latent_dim=2)
-    chosen.compile(steps_per_execution=4)  # the reader's choice wins
-    assert chosen.steps_per_execution == 4

@@ -43,11 +43,7 @@ class BaseAutoencoder(keras.Model):
     def compile(self, optimizer=None, **kwargs):
         """Like `keras.Model.compile`; the optimizer defaults to Adam at `learning_rate`.
 
-        The model brings its own loss, so `loss=` is refused. On TensorFlow on
-        one device the models default to `steps_per_execution=32`: the same
-        numbers, with fewer trips between Python and TensorFlow (`make bench`
-        measures the speed). Under `tf.distribute` several steps an execution
-        fail (keras-team/keras#19246), so there Keras's default of 1 stays.
+        The model brings its own loss, so `loss=` is refused.
         """
         if kwargs.get("loss") is not None:
             raise ValueError(
@@ -56,15 +52,7 @@ class BaseAutoencoder(keras.Model):
             )
         if optimizer is None:
             optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
-        if keras.backend.backend() == "tensorflow" and not self._distributed():
-            kwargs.setdefault("steps_per_execution", 32)
         super().compile(optimizer=optimizer, **kwargs)
-
-    def _distributed(self):
-        """True when the model was made, or is compiled, under a `tf.distribute` strategy."""
-        import tensorflow as tf
-
-        return getattr(self, "_distribute_strategy", None) is not None or tf.distribute.has_strategy()
 
     def compile_from_config(self, config):
         # Keras skips this for a custom `compile`; ours only adds a default, so restore it.
