@@ -8,7 +8,7 @@ its reference solution is the code in that exercise's solution that defines the 
 Its hidden tests are `course/tests/<label>.py` (otter-grader's exception-based format); a
 question without one is an error, so no chapter can gain an ungraded question unnoticed.
 
-`python scripts/assignments.py` (`make assignments`) writes, under `_build/assignments/`:
+`python -m scripts.assignments` (`make assignments`) writes, under `_build/assignments/`:
 
 - `student/NN_name.ipynb`: the student edition (scripts/editions.py: no solutions, stubs and
   self-checks kept, nothing from otter, so it runs in Colab as it is);
@@ -17,27 +17,19 @@ question without one is an error, so no chapter can gain an ungraded question un
 """
 
 import ast
+import copy
 import json
 import pathlib
 import re
 import shutil
-import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-
-from book_index import ROOT, Book  # noqa: E402
-from editions import GATE_START, _text, build, dumps, split_gates  # noqa: E402
-from myst_markdown import parse  # noqa: E402
+from scripts import gates, myst_markdown, notebooks
+from scripts.book_index import ROOT, Book
+from scripts.editions import build
+from scripts.notebooks import python_source
 
 OUT = ROOT / "_build" / "assignments"
 TESTS = ROOT / "course" / "tests"
-_LABEL = re.compile(r"^:label:\s*(\S+)", re.M)
-_PYTHON = re.compile(r"^```(?:python|ipython3?)\s*\n(.*?)^```", re.M | re.S)
-
-
-def python_source(text):
-    """A cell's code with IPython's magics and shell lines commented out, so that `ast` can read it."""
-    return re.sub(r"^(\s*)([%!])", r"\1# \2", text, flags=re.M)
 
 
 def stub_function(source):
@@ -64,53 +56,52 @@ def checks(source, function):
         return False
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name.startswith("check_") and any(isinstance(a, ast.Name) and a.id == function for a in node.args):
                 return True
     return False
 
 
-def questions(notebook):
+def exercise_labels(text, md=None):
+    """The labels of the exercises a Markdown text defines, in order."""
+    found = [myst_markdown.as_directive(token) for token in myst_markdown.walk(text, md)]
+    return [d.options["label"].strip() for d in found if d and d.name == "exercise" and "label" in d.options]
+
+
+def questions(notebook, md=None):
     """The graded questions of a chapter: a list of dicts with label, function, stub_id and check_id."""
     found, label = [], None
     cells = notebook["cells"]
     for index, cell in enumerate(cells):
+        text = notebooks.source(cell)
         if cell["cell_type"] == "markdown":
-            labels = _LABEL.findall(_text(cell))
-            label = labels[-1] if labels else label
+            label = ([label] + exercise_labels(text, md))[-1]
             continue
-        function = stub_function(_text(cell)) if cell["cell_type"] == "code" else None
+        function = stub_function(text) if cell["cell_type"] == "code" else None
         following = next((c for c in cells[index + 1 :] if c["cell_type"] == "code"), None)
-        if function and following is not None and checks(_text(following), function):
+        if function and following is not None and checks(notebooks.source(following), function):
             if label is None:
                 raise ValueError(f"The stub {function} comes before any exercise: put it under its :::{{exercise}}.")
             name = label if label not in {q["label"] for q in found} else f"{label}-{function}"
-            found.append({"label": name, "exercise": label, "function": function,
-                          "stub_id": cell.get("id"), "check_id": following.get("id")})
+            question = {"label": name, "exercise": label, "function": function}
+            found.append({**question, "stub_id": cell.get("id"), "check_id": following.get("id")})
     return found
 
 
-def reference_solution(notebook, exercise, function):
+def reference_solution(notebook, exercise, function, md=None):
     """The code in the solution of `exercise` that defines `function` (a ```python block or a gated cell)."""
     definition = re.compile(rf"^def {re.escape(function)}\(", re.M)
-    gate = None
-    for cell in notebook["cells"]:
-        text = _text(cell)
-        if cell["cell_type"] == "code":
-            if gate == exercise and definition.search(text):
-                return text
+    for piece in gates.walk(notebook, exercise, md):
+        if piece.kind == "code" and piece.gate == exercise and definition.search(piece.text):
+            return piece.text
+        if piece.kind != "markdown":
             continue
-        if cell["cell_type"] != "markdown":
-            continue
-        for piece in split_gates(text):
-            if isinstance(piece, tuple):
-                gate = piece[1] if piece[0] == GATE_START else None
-                continue
-            for item in parse(piece):
-                if isinstance(item, tuple) and item[0] == "solution" and item[1].strip() == exercise:
-                    for code in _PYTHON.findall(item[3]):
-                        if definition.search(code):
-                            return code
+        for solution in myst_markdown.directives(piece.text, md):
+            if solution.name == "solution" and solution.arg.strip() == exercise:
+                for code in myst_markdown.code_blocks(solution.body, ("python", "ipython", "ipython3"), md):
+                    if definition.search(code):
+                        return code
     raise ValueError(f"The solution of exercise {exercise!r} has no code that defines {function}().")
 
 
@@ -121,8 +112,8 @@ def setup_cells(notebook):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             return True
         if isinstance(node, ast.Try):
-            return all(allowed(n) for n in node.body + node.orelse + node.finalbody) and all(
-                allowed(n) for handler in node.handlers for n in handler.body)
+            handlers = [n for handler in node.handlers for n in handler.body]
+            return all(allowed(n) for n in node.body + node.orelse + node.finalbody + handlers)
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             return ast.unparse(node.value.func) in ("os.environ.setdefault", "keras.utils.set_random_seed")
         return False
@@ -132,24 +123,24 @@ def setup_cells(notebook):
         if cell["cell_type"] != "code":
             continue
         try:
-            tree = ast.parse(python_source(_text(cell)))
+            tree = ast.parse(python_source(notebooks.source(cell)))
         except SyntaxError:
             continue
         if tree.body and all(allowed(node) for node in tree.body):
-            kept.append(_text(cell))
+            kept.append(notebooks.source(cell))
     return kept
 
 
 def chapter_assignment(book, docname):
     """The student notebook, the reference-solution notebook and the questions of one chapter."""
-    source = json.loads((book.root / f"{docname}.ipynb").read_text())
-    found = questions(source)
-    student = build(book.root / f"{docname}.ipynb", book, solutions=False, edition="student")
-    solved = json.loads(json.dumps(student))
+    source = notebooks.read(book.chapter_path(docname))
+    found = questions(source, book.markdown)
+    student = build(book.chapter_path(docname), book, solutions=False, edition="student")
+    solved = copy.deepcopy(student)
     by_id = {cell.get("id"): cell for cell in solved["cells"]}
     for question in found:
-        question["solution"] = reference_solution(source, question["exercise"], question["function"])
-        by_id[question["stub_id"]]["source"] = question["solution"].splitlines(keepends=True)
+        question["solution"] = reference_solution(source, question["exercise"], question["function"], book.markdown)
+        by_id[question["stub_id"]]["source"] = question["solution"]
         by_id[question["stub_id"]]["outputs"] = []
     listed = [{k: q[k] for k in ("label", "function", "stub_id")} for q in found]
     for notebook in (student, solved):
@@ -173,8 +164,13 @@ def autograder(found, output_path, work):
         shutil.copy(TESTS / f"{question['label']}.py", tests / f"{question['label']}.py")
     config = work / "otter_config.json"
     config.write_text(json.dumps({"lang": "python", "print_summary": False, "show_hidden": True}))
-    otter_generate(tests_dir=str(tests), output_path=str(output_path), config=str(config),
-                   no_requirements=True, no_environment=True)
+    otter_generate(
+        tests_dir=str(tests),
+        output_path=str(output_path),
+        config=str(config),
+        no_requirements=True,
+        no_environment=True,
+    )
 
 
 def build_all(book=None, out=OUT):
@@ -185,12 +181,14 @@ def build_all(book=None, out=OUT):
         student, solved, found = chapter_assignment(book, docname)
         missing = missing_tests(found)
         if missing:
-            raise ValueError(f"{docname}: no hidden tests for {', '.join(missing)}: write course/tests/<label>.py "
-                             "for each (see course/README.md).")
+            raise ValueError(
+                f"{docname}: no hidden tests for {', '.join(missing)}: write course/tests/<label>.py "
+                "for each (see course/README.md)."
+            )
         stem = pathlib.PurePosixPath(docname).name
         for folder, notebook in (("student", student), ("solutions", solved)):
             (out / folder).mkdir(parents=True, exist_ok=True)
-            (out / folder / f"{stem}.ipynb").write_text(dumps(notebook))
+            (out / folder / f"{stem}.ipynb").write_text(notebooks.dumps(notebook))
         if found:
             (out / "autograder").mkdir(parents=True, exist_ok=True)
             autograder(found, out / "autograder" / f"{stem}.zip", out / "work" / stem)

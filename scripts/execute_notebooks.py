@@ -1,6 +1,6 @@
 """Runs chapters top to bottom with their full budget and saves the outputs in place.
 
-    python scripts/execute_notebooks.py notebooks/01_autoencoder.ipynb ...
+    python -m scripts.execute_notebooks notebooks/01_autoencoder.ipynb ...
 
 Each chapter runs in a fresh kernel (AELIB_FAST unset, TensorFlow backend).
 The script prints, and writes to benchmarks/results/execute.json, each

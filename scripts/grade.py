@@ -20,22 +20,20 @@ and writes DIR/grades.csv: one row per submission, one column per question (poin
 import argparse
 import ast
 import csv
-import json
 import multiprocessing
 import os
 import pathlib
 import queue
 import re
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import nbformat
+import psutil
 
-import nbformat  # noqa: E402
-import psutil  # noqa: E402
-
-from assignments import OUT, python_source, setup_cells  # noqa: E402
+from scripts.assignments import OUT, setup_cells
+from scripts import notebooks
+from scripts.notebooks import python_source
 
 TIMEOUT_NOTE = "the answers ran longer than the time limit"
 
@@ -46,7 +44,7 @@ def load_chapters(out=OUT):
     for path in sorted((out / "student").glob("*.ipynb")):
         zip_path = out / "autograder" / f"{path.stem}.zip"
         if zip_path.exists():
-            chapters[path.stem] = (json.loads(path.read_text()), zip_path)
+            chapters[path.stem] = (notebooks.read(path), zip_path)
     if not chapters:
         raise ValueError(f"Expected the grading material in {out}; it is missing. Run `make assignments` first.")
     return chapters
@@ -61,7 +59,7 @@ def chapter_of(submission, path, chapters):
     if named:
         return named
     # Renamed, and the metadata lost on the way: the chapter whose graded functions it defines.
-    code = "\n".join(_source(c) for c in submission.get("cells", []) if c.get("cell_type") == "code")
+    code = "\n".join(notebooks.source(c) for c in submission.get("cells", []) if c.get("cell_type") == "code")
     counts = {name: sum(f"def {q['function']}(" in code for q in student["metadata"]["aelib_edition"]["questions"])
               for name, (student, _) in chapters.items()}
     best = max(counts, key=counts.get, default=None)
@@ -72,15 +70,10 @@ def answer_cell(submission, question):
     """The source of the submission's cell that defines the question's function, or None."""
     code = [c for c in submission.get("cells", []) if c.get("cell_type") == "code"]
     for cell in code:
-        if cell.get("id") == question["stub_id"] and f"def {question['function']}(" in _source(cell):
-            return _source(cell)
-    defining = [c for c in code if f"def {question['function']}(" in _source(c)]
-    return _source(defining[-1]) if defining else None
-
-
-def _source(cell):
-    source = cell.get("source", "")
-    return source if isinstance(source, str) else "".join(source)
+        if cell.get("id") == question["stub_id"] and f"def {question['function']}(" in notebooks.source(cell):
+            return notebooks.source(cell)
+    defining = [c for c in code if f"def {question['function']}(" in notebooks.source(c)]
+    return notebooks.source(defining[-1]) if defining else None
 
 
 def grading_notebook(student, submission, questions):

@@ -10,21 +10,19 @@ The table sits between two marker comments in book/instructors.md and is compute
 - exercises: counted in the chapter, with the graded ones (a stub and its check, see
   scripts/assignments.py); time at 15 minutes a written exercise and 25 a graded one.
 
-`python scripts/instructors_table.py` rewrites it (`make editions`); `--check` exits 1 when the
+`python -m scripts.instructors_table` rewrites it (`make editions`); `--check` exits 1 when the
 page disagrees with the chapters or with execute.json, and tests/test_editions.py runs that.
 """
 
 import json
 import math
-import pathlib
 import re
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-
-from assignments import questions  # noqa: E402
-from book_index import ROOT, Book  # noqa: E402
-from editions import build  # noqa: E402
+from scripts import notebooks
+from scripts.assignments import exercise_labels, questions
+from scripts.book_index import ROOT, Book
+from scripts.editions import build
 
 PAGE = ROOT / "book" / "instructors.md"
 EXECUTE = ROOT / "benchmarks" / "results" / "execute.json"
@@ -40,7 +38,7 @@ def _round_up(minutes, step=5):
 
 def prose_words(notebook):
     """Words of the Markdown a student reads: no solutions, no code blocks, no math."""
-    text = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown")
+    text = "\n".join(notebooks.markdown_texts(notebook))
     text = re.sub(r"```.*?```", " ", text, flags=re.S)
     text = re.sub(r"\$\$.*?\$\$", " formula ", text, flags=re.S)
     text = re.sub(r"\$[^$]+\$", " x ", text)
@@ -51,19 +49,18 @@ def prose_words(notebook):
 def rows(book, timings):
     table = []
     for docname in book.chapters():
-        path = book.root / f"{docname}.ipynb"
-        source = json.loads(path.read_text())
+        path = book.chapter_path(docname)
+        source = notebooks.read(path)
         student = build(path, book, solutions=False, edition="student")
-        exercises = len(re.findall(r"^:{3,}\{exercise\}", "\n".join("".join(c["source"]) for c in source["cells"]
-                                                                     if c["cell_type"] == "markdown"), re.M))
-        graded = len(questions(source))
+        exercises = sum(len(exercise_labels(text, book.markdown)) for text in notebooks.markdown_texts(source))
+        graded = len(questions(source, book.markdown))
         run = timings.get(path.name)
         cpu = f"{run['seconds'] / 60:.1f} min" if run else "not measured"
         memory = f"{run['peak_memory_gib']:.1f} GiB" if run else "not measured"
         gpu = f"~{max(1, round(run['seconds'] / 60 / GPU_SPEEDUP))} min (estimate)" if run else "not measured"
         reading = _round_up(prose_words(student) / WORDS_PER_MINUTE)
         work = _round_up((exercises - graded) * MINUTES_PER_EXERCISE + graded * MINUTES_PER_GRADED, 15)
-        title = "".join(source["cells"][0]["source"]).split("\n")[0].lstrip("# ").strip()
+        title = source.cells[0].source.split("\n")[0].lstrip("# ").strip()
         link = f"[{book.chapter_number[docname]}. {title}](../{docname}.ipynb)"
         table.append((link, cpu, memory, gpu, f"{reading} min", f"{exercises} ({graded} graded)", f"{work} min"))
     return table

@@ -1,6 +1,6 @@
 """Does `fit` on the installed JAX train the weights it reports? A tiny reproduction.
 
-    KERAS_BACKEND=jax python scripts/jax_check.py
+    KERAS_BACKEND=jax python -m scripts.jax_check     # or: python scripts/jax_check.py
 
 A plain Keras `Dense` autoencoder (no aelib code) is trained with Adam for a few
 epochs on 10,000 Fashion-MNIST images; the same images are then scored with

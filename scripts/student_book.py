@@ -1,6 +1,6 @@
 """Writes the source of the student build of the site: the book with every solution removed.
 
-`make book-student` runs this script and then builds its output strictly (`-W -n --keep-going`,
+`make book-student` runs this module and then builds its output strictly (`-W -n --keep-going`,
 as `make book`) into `_build/student/_build/html`. The copy, in `_build/student/src`, holds the
 book's pages and the chapters with
 
@@ -14,58 +14,36 @@ book's pages and the chapters with
 The exercises keep their MyST (the site renders it); only the solutions go.
 """
 
-import json
-import pathlib
+import itertools
 import re
 import shutil
-import sys
 
 import yaml
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-
-from book_config import executed  # noqa: E402
-from book_index import ROOT, Book  # noqa: E402
-from editions import _text, dumps, split_gates  # noqa: E402
-from myst_markdown import GATE_END, GATE_START, parse  # noqa: E402
+from scripts import gates, myst_markdown, notebooks
+from scripts.book_config import exclude_executed
+from scripts.book_index import BADGE_LINE, ROOT, Book
 
 OUT = ROOT / "_build" / "student" / "src"
 _INCLUDE = re.compile(r"^[`:]{3,}\{include\}\s*(\S+)", re.M)
-_BADGE_LINE = re.compile(r"^.*\(https://colab\.research\.google\.com/[^)]*\).*\n?", re.M)
 
 
-def without_solutions(text):
-    """Markdown with its `solution` directives removed (the gated ones are split off by the caller)."""
-    kept = []
-    for item in parse(text):
-        if isinstance(item, str):
-            kept.append(item)
-        elif item[0] != "solution":
-            kept.append(item[4])
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
-
-
-def student_chapter(notebook):
+def student_chapter(notebook, md=None):
     """The chapter notebook without its solutions, badge and the cells of gated solutions."""
-    cells, gate = [], None
-    for index, cell in enumerate(notebook["cells"]):
+    cells = []
+    for index, pieces in itertools.groupby(gates.walk(notebook, md=md), key=lambda piece: piece.index):
+        pieces = list(pieces)
+        cell = pieces[0].cell
         if cell["cell_type"] != "markdown":
-            if gate is None:
-                cells.append(cell)
+            cells += [cell] if pieces[0].gate is None else []
             continue
-        pieces = []
-        for piece in split_gates(_text(cell)):
-            if isinstance(piece, tuple):
-                gate = piece[1] if piece[0] == GATE_START else None
-            elif gate is None:
-                pieces.append(piece)
-        text = without_solutions("\n".join(pieces))
+        kept = "\n".join(p.text for p in pieces if p.kind == "markdown" and p.gate is None)
+        text = myst_markdown.remove_directives(kept, {"solution"}, md)
+        text = re.sub(r"\n{3,}", "\n\n", text).strip("\n")
         if index == 0:
-            text = _BADGE_LINE.sub("", text).strip("\n")
+            text = BADGE_LINE.sub("", text).strip("\n")
         if text.strip():
-            cells.append({**cell, "source": text.splitlines(keepends=True)})
-    if gate is not None:
-        raise ValueError(f"The gated solution of {gate!r} has no {GATE_END}.")
+            cells.append({**cell, "source": text})
     return {**notebook, "cells": cells}
 
 
@@ -87,14 +65,13 @@ def write(book=None, out=OUT):
     for docname in book.chapters():
         target = out / f"{docname}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(dumps(student_chapter(json.loads((book.root / f"{docname}.ipynb").read_text()))))
+        chapter = student_chapter(notebooks.read(book.chapter_path(docname)), book.markdown)
+        target.write_text(notebooks.dumps(chapter))
         chapters.append(target)
-    config = yaml.safe_load((book.root / "_config.yml").read_text())
+    config = book.settings()
     config["title"] = f"{config.get('title', 'The book')} (student edition)"
     config.setdefault("launch_buttons", {})["colab_url"] = ""  # the Colab edition has the solutions
-    done = [p.relative_to(out).as_posix() for p in chapters if executed(p)]
-    execute = config.setdefault("execute", {})
-    execute["exclude_patterns"] = sorted(set(execute.get("exclude_patterns") or []) | set(done))
+    exclude_executed(config, chapters, out)
     (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     return chapters
 

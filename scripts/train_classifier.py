@@ -2,7 +2,7 @@
 
 Run it from the repository's root:
 
-    python scripts/train_classifier.py
+    python -m scripts.train_classifier     # or: python scripts/train_classifier.py
 
 It trains `aelib.classifier.build_classifier()` with a fixed seed, prints the
 test accuracy and writes the weights to
@@ -13,15 +13,12 @@ no longer comparable, so do it only on purpose (and re-measure the floor).
 
 import argparse
 import pathlib
-import sys
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+import keras
 
-import keras  # noqa: E402
-
-from aelib.classifier import WEIGHTS_PATH, build_classifier  # noqa: E402
-from aelib.data import load_dataset  # noqa: E402
+from aelib.classifier import WEIGHTS_PATH, build_classifier
+from aelib.data import load_dataset
 
 
 def main():

@@ -1,23 +1,17 @@
 """The graded assignments: questions inferred from the chapters, hidden tests, and `make grade` with otter."""
 
 import csv
-import importlib
 import importlib.util
 import json
-import pathlib
-import sys
 
 import numpy as np
 import pytest
 import scipy.linalg
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-assignments = importlib.import_module("assignments")
-book_index = importlib.import_module("book_index")
+from scripts import assignments, book_index, grade, notebooks
 
 BOOK = book_index.Book()
-QUESTIONS = [(doc, q) for doc in BOOK.chapters() for q in assignments.questions(json.loads((ROOT / f"{doc}.ipynb").read_text()))]
+QUESTIONS = [(doc, q) for doc in BOOK.chapters() for q in assignments.questions(notebooks.read(BOOK.chapter_path(doc)))]
 
 # Typical wrong answers, each of which must lose marks.
 WRONG = {
@@ -105,11 +99,11 @@ def test_questions_are_inferred_from_stub_and_check():
 
 @pytest.mark.parametrize("doc,question", QUESTIONS, ids=[q["label"] for _, q in QUESTIONS])
 def test_reference_solution_gets_full_marks_and_the_stub_none(doc, question):
-    source = json.loads((ROOT / f"{doc}.ipynb").read_text())
+    source = notebooks.read(BOOK.chapter_path(doc))
     solution = assignments.reference_solution(source, question["exercise"], question["function"])
     points, possible = _score(question["label"], solution)
     assert possible > 0 and points == possible
-    stub = "".join(next(c for c in source["cells"] if c.get("id") == question["stub_id"])["source"])
+    stub = next(c for c in source.cells if c.get("id") == question["stub_id"]).source
     assert _score(question["label"], stub)[0] == 0
 
 
@@ -143,7 +137,6 @@ def test_student_notebooks_keep_stubs_and_checks_and_drop_solutions(built):
 
 
 def test_grade_writes_one_row_per_submission(built, tmp_path):
-    grade = importlib.import_module("grade")
     out, found = built
     stems = [stem for stem, questions in found.items() if questions]
     reference, untouched = stems[1], stems[0]  # 02_vae solved, 01_autoencoder as handed out

@@ -24,8 +24,26 @@ from pybtex.style.formatting.plain import Style as PlainStyle
 from pybtex.style.labels import BaseLabelStyle
 
 
-def _last_name(person):
-    return " ".join(str(part) for part in person.rich_prelast_names + person.rich_last_names)
+def author_year(entry):
+    """Returns ("van den Oord et al.", "2017"): the author-year text of a pybtex entry.
+
+    The one place this text is computed: the bibliography's labels here, and the citations of
+    the Colab edition (scripts/book_index.py), as sphinxcontrib-bibtex's `author_year` style
+    writes them on the site: a name's particles ("van den") stay with it, one or two names are
+    given, three or more are "et al.".
+    """
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    last = [" ".join(str(part) for part in p.rich_prelast_names + p.rich_last_names) for p in people]
+    if not last:
+        names = entry.fields.get("organization") or entry.fields.get("title") or entry.key
+    elif len(last) == 1:
+        names = last[0]
+    elif len(last) == 2:
+        names = f"{last[0]} and {last[1]}"
+    else:
+        names = f"{last[0]} et al."
+    # Braces only protect case in BibTeX; they are not part of the name.
+    return names.replace("{", "").replace("}", ""), entry.fields.get("year", "n.d.")
 
 
 class AuthorYearLabelStyle(BaseLabelStyle):
@@ -33,19 +51,7 @@ class AuthorYearLabelStyle(BaseLabelStyle):
 
     def format_labels(self, sorted_entries):
         for entry in sorted_entries:
-            people = entry.persons.get("author") or entry.persons.get("editor") or []
-            names = [_last_name(person) for person in people]
-            if not names:
-                who = entry.fields.get("title", entry.key)
-            elif len(names) == 1:
-                who = names[0]
-            elif len(names) == 2:
-                who = f"{names[0]} and {names[1]}"
-            else:
-                who = f"{names[0]} et al."
-            # Braces only protect case in BibTeX; they are not part of the name.
-            who = who.replace("{", "").replace("}", "")
-            yield f"{who}, {entry.fields.get('year', 'n.d.')}"
+            yield "{}, {}".format(*author_year(entry))
 
 
 class AuthorYearStyle(PlainStyle):
