@@ -10,7 +10,7 @@ BOOK    := $(VENV)/bin/jupyter-book build . -W -n --keep-going --config _build/c
 PYTEST  := sh -c '"$$0" -m pytest "$$@"; rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc' $(PYTHON)
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: book test test-lib test-notebooks test-site execute bench sync-url clean editions assignments grade book-student
+.PHONY: book test lint test-lib test-notebooks test-site execute bench sync-url clean editions assignments grade book-student
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -22,12 +22,17 @@ $(STAMP): requirements.txt pyproject.toml
 ## Build the book strictly into _build/html. Chapters committed with outputs are
 ## rendered as they are; a chapter without outputs is executed (scripts/book_config.py).
 book: $(STAMP)
-	$(PYTHON) scripts/book_config.py _build/config.yml
+	$(PYTHON) -m scripts.book_config _build/config.yml
 	$(BOOK)
 
 ## Every test: the library on TensorFlow and JAX, the chapters in fast mode, the strict build,
 ## then the built site in a real browser, and the strict build of the student site (about 10 s).
-test: test-lib test-notebooks book test-site book-student
+test: lint test-lib test-notebooks book test-site book-student
+
+## The style of scripts/, tests/, benchmarks/, book/_ext/ and aelib/: ruff (pyproject.toml).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test-lib: $(STAMP)
 	KERAS_BACKEND=tensorflow $(PYTEST) -q --ignore=tests/site tests
@@ -47,7 +52,7 @@ endif
 
 ## Re-run every chapter with its full budget and save the outputs in place.
 execute: $(STAMP)
-	$(PYTHON) scripts/execute_notebooks.py $(NOTEBOOKS)
+	$(PYTHON) -m scripts.execute_notebooks $(NOTEBOOKS)
 
 ## Benchmarks: speed and quality per minute of compute (see benchmarks/README.md).
 bench: $(STAMP)
@@ -56,26 +61,26 @@ bench: $(STAMP)
 ## After changing repository.url in _config.yml: rewrite the Colab badges and install cells
 ## (they open the Colab edition), then regenerate the Colab edition.
 sync-url: $(STAMP)
-	$(PYTHON) scripts/repository_url.py
+	$(PYTHON) -m scripts.repository_url
 
 ## The course kit (book/instructors.md). After editing a chapter: regenerate the Colab edition
 ## (colab/notebooks, committed) and the instructors' table of run times.
 editions: $(STAMP)
-	$(PYTHON) scripts/editions.py
-	$(PYTHON) scripts/instructors_table.py
+	$(PYTHON) -m scripts.editions
+	$(PYTHON) -m scripts.instructors_table
 
 ## Student notebooks (no solutions) and the lecturer's autograders, in _build/assignments/.
 assignments: $(STAMP)
-	$(PYTHON) scripts/assignments.py
+	$(PYTHON) -m scripts.assignments
 
 ## Grade every notebook in a folder with otter-grader (no Docker): make grade SUBMISSIONS=DIR
 grade: assignments
 	@test -n "$(SUBMISSIONS)" || { echo "Usage: make grade SUBMISSIONS=DIR (a folder of submitted notebooks)"; exit 2; }
-	$(PYTHON) scripts/grade.py "$(SUBMISSIONS)"
+	$(PYTHON) -m scripts.grade "$(SUBMISSIONS)"
 
 ## The site without any solution, built as strictly as `make book`, into _build/student/_build/html.
 book-student: $(STAMP)
-	$(PYTHON) scripts/student_book.py
+	$(PYTHON) -m scripts.student_book
 	$(VENV)/bin/jupyter-book build _build/student/src --path-output _build/student -W -n --keep-going
 
 clean:

@@ -79,8 +79,10 @@ def fraction_of_roofline(flops, seconds, roofline_gflops):
         A float; 1 would be the speed of one large matmul, 0.5 an epoch twice as long.
     """
     if seconds <= 0 or roofline_gflops <= 0:
-        raise ValueError(f"Expected positive times and throughputs. Received: seconds={seconds!r}, "
-                         f"roofline_gflops={roofline_gflops!r}")
+        raise ValueError(
+            f"Expected positive times and throughputs. Received: seconds={seconds!r}, "
+            f"roofline_gflops={roofline_gflops!r}"
+        )
     return flops / seconds / 1e9 / roofline_gflops
 
 
@@ -112,6 +114,10 @@ def matmul_gflops(size=4096, repeats=10, clock=time.perf_counter):
         start = clock()
         once()
         seconds.append(clock() - start)
-    return {"size": size, "repeats": repeats, "seconds": [round(s, 4) for s in seconds],
-            "gflops": round(2 * size**3 / min(seconds) / 1e9, 1),
-            "median_gflops": round(2 * size**3 / statistics.median(seconds) / 1e9, 1)}
+    return {
+        "size": size,
+        "repeats": repeats,
+        "seconds": [round(s, 4) for s in seconds],
+        "gflops": round(2 * size**3 / min(seconds) / 1e9, 1),
+        "median_gflops": round(2 * size**3 / statistics.median(seconds) / 1e9, 1),
+    }

@@ -37,8 +37,11 @@ SMOKE_RESULTS = RESULTS / "smoke"
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny budgets on a subset of the images; writes to results/smoke/")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny budgets on a subset of the images; writes to results/smoke/",
+    )
     parser.add_argument(
         "--only",
         default=",".join(settings.SECTIONS),
@@ -49,12 +52,20 @@ def parse_args(argv):
         default=",".join(settings.BACKENDS),
         help="backends for the roofline and speed sections (default: %(default)s); the others run on tensorflow",
     )
-    parser.add_argument("--output", type=pathlib.Path,
-                        help="folder for the results (default: benchmarks/results/, or results/smoke/ with --smoke)")
-    parser.add_argument("--report", action="store_true",
-                        help="measure nothing: rewrite bench.csv and results.md from the saved bench.json "
-                             "(and the latest execute.json)")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: run sections in this process
+    parser.add_argument(
+        "--output",
+        type=pathlib.Path,
+        help="folder for the results (default: benchmarks/results/, or results/smoke/ with --smoke)",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="measure nothing: rewrite bench.csv and results.md from the saved bench.json "
+        "(and the latest execute.json)",
+    )
+    parser.add_argument(
+        "--worker", help=argparse.SUPPRESS
+    )  # internal: run sections in this process
     parser.add_argument("--result-file", type=pathlib.Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.sections = _choose(args.only, settings.SECTIONS, "--only")
@@ -66,7 +77,9 @@ def _choose(text, allowed, flag):
     chosen = [item.strip() for item in text.split(",") if item.strip()]
     unknown = [item for item in chosen if item not in allowed]
     if unknown or not chosen:
-        raise SystemExit(f"{flag}: expected a comma-separated list from {', '.join(allowed)}. Received: {text!r}")
+        raise SystemExit(
+            f"{flag}: expected a comma-separated list from {', '.join(allowed)}. Received: {text!r}"
+        )
     return [item for item in allowed if item in chosen]  # in the order a run measures them
 
 
@@ -150,15 +163,25 @@ def run_worker(backend, sections, args):
     env.pop("AELIB_FAST", None)
     with tempfile.TemporaryDirectory() as folder:
         result_file = pathlib.Path(folder) / "result.json"
-        command = [sys.executable, str(pathlib.Path(__file__).resolve()), "--worker", backend,
-                   "--only", ",".join(sections), "--result-file", str(result_file)]
+        command = [
+            sys.executable,
+            str(pathlib.Path(__file__).resolve()),
+            "--worker",
+            backend,
+            "--only",
+            ",".join(sections),
+            "--result-file",
+            str(result_file),
+        ]
         if args.smoke:
             command.append("--smoke")
         returncode = subprocess.run(command, env=env, cwd=ROOT).returncode
         results = json.loads(result_file.read_text()) if result_file.exists() else {}
     for name in sections:
         if name not in results:
-            results[name] = {"error": f"the {backend} worker exited with code {returncode} before it finished"}
+            results[name] = {
+                "error": f"the {backend} worker exited with code {returncode} before it finished"
+            }
     return results
 
 
@@ -170,7 +193,9 @@ def merge(previous, new_sections, machine, smoke):
     """
     results = previous if previous.get("smoke") == smoke else {}
     # Sections this harness no longer measures are dropped, not carried along unexplained.
-    results["sections"] = {k: v for k, v in results.get("sections", {}).items() if k in settings.SECTIONS}
+    results["sections"] = {
+        k: v for k, v in results.get("sections", {}).items() if k in settings.SECTIONS
+    }
     results["smoke"] = smoke
     results["machine"] = machine
     for name, result in new_sections.items():
@@ -196,7 +221,9 @@ def rewrite_report(output):
     results = json.loads(bench_json.read_text())
     results["execute"] = read_execute()
     report.write(results, output)
-    print(f"Rewrote {bench_json}, {output / 'bench.csv'} and {output / 'results.md'} from the saved results.")
+    print(
+        f"Rewrote {bench_json}, {output / 'bench.csv'} and {output / 'results.md'} from the saved results."
+    )
     return 0
 
 
@@ -212,21 +239,30 @@ def main(argv=None):
     plan = settings.workers(args.sections, args.backends)
     estimate = settings.estimate_seconds(config, args.sections, args.backends)
     machine = describe_machine()
-    print(f"Benchmarks{' (SMOKE: tiny budgets, numbers meaningless)' if args.smoke else ''}: "
-          f"{', '.join(args.sections)}; writing to {output}")
+    print(
+        f"Benchmarks{' (SMOKE: tiny budgets, numbers meaningless)' if args.smoke else ''}: "
+        f"{', '.join(args.sections)}; writing to {output}"
+    )
     print(f"Machine: {report.machine_line(machine)}; load average {machine['load_average'][0]}")
     unread = [model for model, n in config.chapter_epochs.items() if n is None]
     if unread and "budget" in args.sections:
-        print(f"WARNING: no `EPOCHS = aelib.budget(full=...)` found in the chapters of {', '.join(unread)}; "
-              "they are measured at the budgets only.")
+        print(
+            f"WARNING: no `EPOCHS = aelib.budget(full=...)` found in the chapters of {', '.join(unread)}; "
+            "they are measured at the budgets only."
+        )
     if args.smoke:
         print("Time estimate: a smoke run takes a few minutes, mostly start-up and compilation.")
     else:
-        print(f"Time estimate on an idle 2-core machine: about {sum(estimate.values()) / 60:.0f} min ("
-              + ", ".join(f"{name} {seconds / 60:.1f}" for name, seconds in estimate.items()) + " min)")
+        print(
+            f"Time estimate on an idle 2-core machine: about {sum(estimate.values()) / 60:.0f} min ("
+            + ", ".join(f"{name} {seconds / 60:.1f}" for name, seconds in estimate.items())
+            + " min)"
+        )
     if machine["load_average"][0] > 0.5 * (machine["usable_cores"] or 1) and not args.smoke:
-        print(f"WARNING: the machine is busy (load average {machine['load_average'][0]}); "
-              "timings taken now will not describe it.")
+        print(
+            f"WARNING: the machine is busy (load average {machine['load_average'][0]}); "
+            "timings taken now will not describe it."
+        )
     sys.stdout.flush()
 
     start = time.perf_counter()
@@ -243,13 +279,19 @@ def main(argv=None):
     bench_json = output / "bench.json"
     previous = json.loads(bench_json.read_text()) if bench_json.exists() else {}
     results = merge(previous, measured, machine, args.smoke)
-    results["last_run"] = {"sections": args.sections, "backends": args.backends, "wall_s": round(wall, 1),
-                           "estimate_s": round(sum(estimate.values()), 1)}
+    results["last_run"] = {
+        "sections": args.sections,
+        "backends": args.backends,
+        "wall_s": round(wall, 1),
+        "estimate_s": round(sum(estimate.values()), 1),
+    }
     results["execute"] = read_execute()
     report.write(results, output)
 
     failed = report.failures(results, only=measured)
-    print(f"Done in {wall / 60:.1f} min. Wrote {bench_json}, {output / 'bench.csv'}, {output / 'results.md'}.")
+    print(
+        f"Done in {wall / 60:.1f} min. Wrote {bench_json}, {output / 'bench.csv'}, {output / 'results.md'}."
+    )
     for line in failed:
         print(f"FAILED: {line}")
     return 1 if failed else 0

@@ -22,8 +22,11 @@ MODELS = ("Autoencoder", "VAE", "WAE")
 # others are candidates. Settings that resolve to the same `jit_compile` and
 # `steps_per_execution` as one already timed are skipped (measure.py).
 SPEED_SETTINGS = {
-    "tensorflow": ({}, {"jit_compile": "auto", "steps_per_execution": 1},
-                   {"jit_compile": True, "steps_per_execution": 32}),
+    "tensorflow": (
+        {},
+        {"jit_compile": "auto", "steps_per_execution": 1},
+        {"jit_compile": True, "steps_per_execution": 32},
+    ),
     "jax": ({},),  # jit_compile resolves to True; steps_per_execution=32 gained under 3% here
 }
 
@@ -127,7 +130,10 @@ def estimate_seconds(config, sections, backends):
     per_backend = {backend: max(1, len(SPEED_SETTINGS[backend]) - 1) for backend in backends}
     estimate = {
         "roofline": MATMUL_S * len(backends),
-        "speed": sum(per_backend.values()) * len(config.speed_models) * (config.speed_epochs + 1) * epoch,
+        "speed": sum(per_backend.values())
+        * len(config.speed_models)
+        * (config.speed_epochs + 1)
+        * epoch,
         "budget": len(MODELS) * (max(config.budgets_s) + (len(config.budgets_s) + 1) * EVAL_S),
         "reference": config.reference_budget_s + EVAL_S,
     }

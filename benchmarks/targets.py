@@ -7,7 +7,11 @@ from benchmarks import roofline, settings
 
 BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX"}
 # The test figure that must not change with the backend or the setting.
-MAIN_METRIC = {"Autoencoder": "reconstruction_error", "VAE": "negative_elbo", "WAE": "reconstruction_error"}
+MAIN_METRIC = {
+    "Autoencoder": "reconstruction_error",
+    "VAE": "negative_elbo",
+    "WAE": "reconstruction_error",
+}
 
 
 def backends(results, name):
@@ -34,10 +38,19 @@ def speed_rows(results):
                     continue
                 fraction = None
                 if gflops:
-                    fraction = roofline.fraction_of_roofline(entry["epoch_gflop"] * 1e9, entry["median_epoch_s"],
-                                                             gflops)
-                rows.append({"model": model, "backend": backend, "setting": label, "entry": entry,
-                             "aelib_default": setting["aelib_default"], "fraction": fraction})
+                    fraction = roofline.fraction_of_roofline(
+                        entry["epoch_gflop"] * 1e9, entry["median_epoch_s"], gflops
+                    )
+                rows.append(
+                    {
+                        "model": model,
+                        "backend": backend,
+                        "setting": label,
+                        "entry": entry,
+                        "aelib_default": setting["aelib_default"],
+                        "fraction": fraction,
+                    }
+                )
     return rows
 
 
@@ -52,7 +65,9 @@ def targets(results):
     found = {}
     for model in settings.MODELS:
         mine = [r for r in rows if r["model"] == model]
-        default = [r for r in mine if r["backend"] == settings.DEFAULT_BACKEND and r["aelib_default"]]
+        default = [
+            r for r in mine if r["backend"] == settings.DEFAULT_BACKEND and r["aelib_default"]
+        ]
         if not default:
             continue
         default = default[0]
@@ -62,7 +77,8 @@ def targets(results):
             "default_s": default["entry"]["median_epoch_s"],
             "fastest_s": fastest["entry"]["median_epoch_s"],
             "fastest": f"{BACKEND_NAMES.get(fastest['backend'], fastest['backend'])}, {fastest['setting']}",
-            "backend_ratio": default["entry"]["median_epoch_s"] / fastest["entry"]["median_epoch_s"],
+            "backend_ratio": default["entry"]["median_epoch_s"]
+            / fastest["entry"]["median_epoch_s"],
             "roofline_ratio": 1 / default["fraction"] if default["fraction"] else None,
             "quality_spread": (max(figures) - min(figures)) / min(figures),
         }

@@ -6,7 +6,7 @@
     python -m scripts.grade DIR             # grade a folder of submissions (make grade)
     python -m scripts.student_book          # the source of the student site (make book-student)
     python -m scripts.book_config OUT       # the build's config (make book)
-    python -m scripts.repository_url        # rewrite the Colab badges and install cells (make sync-url)
+    python -m scripts.repository_url        # rewrite badges and install cells (make sync-url)
     python -m scripts.execute_notebooks NB  # run the chapters with their full budget (make execute)
 
 What they share, each in one place:

@@ -58,7 +58,9 @@ def checks(source, function):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name.startswith("check_") and any(isinstance(a, ast.Name) and a.id == function for a in node.args):
+            if name.startswith("check_") and any(
+                isinstance(a, ast.Name) and a.id == function for a in node.args
+            ):
                 return True
     return False
 
@@ -66,11 +68,15 @@ def checks(source, function):
 def exercise_labels(text, md=None):
     """The labels of the exercises a Markdown text defines, in order."""
     found = [myst_markdown.as_directive(token) for token in myst_markdown.walk(text, md)]
-    return [d.options["label"].strip() for d in found if d and d.name == "exercise" and "label" in d.options]
+    return [
+        d.options["label"].strip()
+        for d in found
+        if d and d.name == "exercise" and "label" in d.options
+    ]
 
 
 def questions(notebook, md=None):
-    """The graded questions of a chapter: a list of dicts with label, function, stub_id and check_id."""
+    """A chapter's graded questions: dicts of label, exercise, function, stub_id, check_id."""
     found, label = [], None
     cells = notebook["cells"]
     for index, cell in enumerate(cells):
@@ -82,7 +88,10 @@ def questions(notebook, md=None):
         following = next((c for c in cells[index + 1 :] if c["cell_type"] == "code"), None)
         if function and following is not None and checks(notebooks.source(following), function):
             if label is None:
-                raise ValueError(f"The stub {function} comes before any exercise: put it under its :::{{exercise}}.")
+                raise ValueError(
+                    f"The stub {function} comes before any exercise: "
+                    "put it under its :::{exercise}."
+                )
             name = label if label not in {q["label"] for q in found} else f"{label}-{function}"
             question = {"label": name, "exercise": label, "function": function}
             found.append({**question, "stub_id": cell.get("id"), "check_id": following.get("id")})
@@ -90,7 +99,7 @@ def questions(notebook, md=None):
 
 
 def reference_solution(notebook, exercise, function, md=None):
-    """The code in the solution of `exercise` that defines `function` (a ```python block or a gated cell)."""
+    """The code of `exercise`'s solution that defines `function` (```python block, gated cell)."""
     definition = re.compile(rf"^def {re.escape(function)}\(", re.M)
     for piece in gates.walk(notebook, exercise, md):
         if piece.kind == "code" and piece.gate == exercise and definition.search(piece.text):
@@ -99,14 +108,18 @@ def reference_solution(notebook, exercise, function, md=None):
             continue
         for solution in myst_markdown.directives(piece.text, md):
             if solution.name == "solution" and solution.arg.strip() == exercise:
-                for code in myst_markdown.code_blocks(solution.body, ("python", "ipython", "ipython3"), md):
+                for code in myst_markdown.code_blocks(
+                    solution.body, ("python", "ipython", "ipython3"), md
+                ):
                     if definition.search(code):
                         return code
-    raise ValueError(f"The solution of exercise {exercise!r} has no code that defines {function}().")
+    raise ValueError(
+        f"The solution of exercise {exercise!r} has no code that defines {function}()."
+    )
 
 
 def setup_cells(notebook):
-    """The cells a graded answer may rely on: those that only import, set the environment or the seed."""
+    """The cells a graded answer may rely on: only imports, the environment or the seed."""
 
     def allowed(node):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -115,7 +128,10 @@ def setup_cells(notebook):
             handlers = [n for handler in node.handlers for n in handler.body]
             return all(allowed(n) for n in node.body + node.orelse + node.finalbody + handlers)
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-            return ast.unparse(node.value.func) in ("os.environ.setdefault", "keras.utils.set_random_seed")
+            return ast.unparse(node.value.func) in (
+                "os.environ.setdefault",
+                "keras.utils.set_random_seed",
+            )
         return False
 
     kept = []
@@ -139,7 +155,9 @@ def chapter_assignment(book, docname):
     solved = copy.deepcopy(student)
     by_id = {cell.get("id"): cell for cell in solved["cells"]}
     for question in found:
-        question["solution"] = reference_solution(source, question["exercise"], question["function"], book.markdown)
+        question["solution"] = reference_solution(
+            source, question["exercise"], question["function"], book.markdown
+        )
         by_id[question["stub_id"]]["source"] = question["solution"]
         by_id[question["stub_id"]]["outputs"] = []
     listed = [{k: q[k] for k in ("label", "function", "stub_id")} for q in found]
@@ -174,7 +192,7 @@ def autograder(found, output_path, work):
 
 
 def build_all(book=None, out=OUT):
-    """Writes the student notebooks, the reference solutions and the autograders; returns the questions."""
+    """Writes the student notebooks, reference solutions and autograders; returns the questions."""
     book = book or Book()
     everything = {}
     for docname in book.chapters():
@@ -182,7 +200,8 @@ def build_all(book=None, out=OUT):
         missing = missing_tests(found)
         if missing:
             raise ValueError(
-                f"{docname}: no hidden tests for {', '.join(missing)}: write course/tests/<label>.py "
+                f"{docname}: no hidden tests for {', '.join(missing)}: "
+                "write course/tests/<label>.py "
                 "for each (see course/README.md)."
             )
         stem = pathlib.PurePosixPath(docname).name

@@ -24,7 +24,7 @@ from scripts.notebooks import executed
 
 
 def exclude_executed(config, paths, root):
-    """Adds the notebooks of `paths` that ran to the config's `execute.exclude_patterns` (relative to `root`)."""
+    """Adds the notebooks of `paths` that ran to `execute.exclude_patterns` (relative to `root`)."""
     done = [path.relative_to(root).as_posix() for path in paths if executed(path)]
     execute = config.setdefault("execute", {})
     execute["exclude_patterns"] = sorted(set(execute.get("exclude_patterns") or []) | set(done))

@@ -59,7 +59,7 @@ def _toc_entries(node, numbered=False):
 
 @dataclasses.dataclass
 class Book:
-    """The book at `root`: its settings, read from _config.yml, and its index, computed when asked."""
+    """The book at `root`: its settings, from _config.yml, and its index, computed when asked."""
 
     root: pathlib.Path = ROOT
 
@@ -85,7 +85,10 @@ class Book:
     def baseurl(self):
         baseurl = (self.config.get("html") or {}).get("baseurl")
         if not baseurl:
-            raise ValueError("Expected html.baseurl in _config.yml (the address of the built book); it is not set.")
+            raise ValueError(
+                "Expected html.baseurl in _config.yml (the address of the built book); "
+                "it is not set."
+            )
         return baseurl.rstrip("/") + "/"
 
     @functools.cached_property
@@ -138,7 +141,7 @@ class Book:
 
     @staticmethod
     def markdown_texts(path):
-        """The Markdown of a page: one string per markdown cell of a notebook, the whole file otherwise."""
+        """The Markdown of a page: one string a markdown cell of a notebook, else the whole file."""
         if path.suffix != ".ipynb":
             return [path.read_text()]
         return notebooks.markdown_texts(notebooks.read(path))
@@ -151,16 +154,26 @@ class Book:
             tokens = list(myst_markdown.walk(text, self.markdown))
             for index, token in enumerate(tokens):
                 directive = myst_markdown.as_directive(token)
-                if directive is not None and directive.name == "exercise" and "label" in directive.options:
+                if (
+                    directive is not None
+                    and directive.name == "exercise"
+                    and "label" in directive.options
+                ):
                     exercises += 1
                     label = directive.options["label"].strip()
                     labels[label] = Label(doc, f"Exercise {prefix}{exercises}", make_id(label))
-                elif token.type == "myst_target" and tokens[index + 1 : index + 2] and tokens[index + 1].type == "heading_open":
+                elif (
+                    token.type == "myst_target"
+                    and tokens[index + 1 : index + 2]
+                    and tokens[index + 1].type == "heading_open"
+                ):
                     heading = tokens[index + 2].content.strip()
                     labels[token.content] = Label(doc, heading, make_id(token.content))
                 elif token.type == "math_block_label":
                     equations += 1
-                    labels[token.info] = Label(doc, f"({prefix}{equations})", make_id(f"equation-{token.info}"))
+                    labels[token.info] = Label(
+                        doc, f"({prefix}{equations})", make_id(f"equation-{token.info}")
+                    )
         return labels
 
     def page_url(self, docname, anchor=""):

@@ -67,14 +67,24 @@ def build(path, book, solutions=True, edition="colab"):
             if solutions:
                 body = "\n\n".join(part for part in gate_parts if part.strip())
                 summary = f"Solution to {converter.exercise_title(piece.gate)}"
-                cells.append(_cell("markdown", converter.details(summary, body).strip(), f"{gate_id}-solution"[:64]))
+                cells.append(
+                    _cell(
+                        "markdown",
+                        converter.details(summary, body).strip(),
+                        f"{gate_id}-solution"[:64],
+                    )
+                )
         elif piece.gate is None:
             if piece.kind == "markdown":
                 text = converter.convert(piece.text)
                 if text.strip():
                     cells.append(_cell("markdown", text, piece.id, piece.cell.get("metadata")))
             else:
-                cells.append(_strip_code_cell(piece.cell) if piece.kind == "code" else copy.deepcopy(piece.cell))
+                cells.append(
+                    _strip_code_cell(piece.cell)
+                    if piece.kind == "code"
+                    else copy.deepcopy(piece.cell)
+                )
         elif solutions and piece.kind == "markdown":
             gate_parts.append(converter.convert(piece.text))
         elif solutions and piece.kind == "code":
@@ -91,12 +101,14 @@ def build(path, book, solutions=True, edition="colab"):
     page = f"[chapter {number} of the book]({book.page_url(docname)})"
     if edition == "colab":
         note = (
-            f"*The Colab edition of {page}, generated from `{docname}.ipynb` by `scripts/editions.py`: "
+            f"*The Colab edition of {page}, generated from `{docname}.ipynb` by "
+            "`scripts/editions.py`: "
             "edit that file, not this one.*"
         )
     else:
         note = (
-            f"*The student edition of {page}: the solutions are left out. Fill in each function that "
+            f"*The student edition of {page}: the solutions are left out. "
+            "Fill in each function that "
             "raises `NotImplementedError` and run the check cell after it; hand in this notebook "
             "(in Colab: File > Download > Download .ipynb).*"
         )
@@ -131,14 +143,19 @@ def write_colab(book):
         if stale not in written:
             stale.unlink()
     if failed:
-        raise ValueError("Could not write the Colab edition of every chapter:\n" + "\n".join(failed))
+        raise ValueError(
+            "Could not write the Colab edition of every chapter:\n" + "\n".join(failed)
+        )
     return sorted(written)
 
 
 def stale_editions(book):
-    """Lists the Colab-edition files that differ from what the chapters generate now (empty when in sync)."""
+    """The Colab-edition files that differ from what the chapters give now (empty: in sync)."""
     stale = []
-    expected = {colab_path(book, doc): notebooks.dumps(build(book.chapter_path(doc), book)) for doc in book.chapters()}
+    expected = {
+        colab_path(book, doc): notebooks.dumps(build(book.chapter_path(doc), book))
+        for doc in book.chapters()
+    }
     for target, text in expected.items():
         if not target.exists() or target.read_text() != text:
             stale.append(target.relative_to(book.root).as_posix())
@@ -150,7 +167,9 @@ def stale_editions(book):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="list stale Colab-edition files; exit 1 if any")
+    parser.add_argument(
+        "--check", action="store_true", help="list stale Colab-edition files; exit 1 if any"
+    )
     args = parser.parse_args(argv)
     book = Book()
     if book.edition_dir in ("", "notebooks"):

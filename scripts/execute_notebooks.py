@@ -21,12 +21,17 @@ TIMEOUT = 1800  # seconds a cell may take
 
 
 def run_one(path):
-    """Executes one notebook in place; runs in its own process so that RUSAGE_CHILDREN is the kernel's."""
+    """Executes one notebook in place, in a process of its own: RUSAGE_CHILDREN is the kernel's."""
     import nbformat
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute()
     nbformat.write(notebook, path)
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
@@ -47,7 +52,13 @@ def main(paths):
             sys.stderr.write(done.stdout + done.stderr)
             raise SystemExit(f"{path} failed after {seconds:.0f} s")
         peak = json.loads(done.stdout.strip().splitlines()[-1])["peak_memory_gib"]
-        results.append({"notebook": pathlib.Path(path).name, "seconds": round(seconds, 1), "peak_memory_gib": peak})
+        results.append(
+            {
+                "notebook": pathlib.Path(path).name,
+                "seconds": round(seconds, 1),
+                "peak_memory_gib": peak,
+            }
+        )
         print(f"{pathlib.Path(path).name:32s} {seconds:7.1f} s   peak {peak:.2f} GiB", flush=True)
     total = sum(r["seconds"] for r in results)
     print(f"{'total':32s} {total:7.1f} s")
@@ -56,7 +67,10 @@ def main(paths):
     previous = json.loads(out.read_text()) if out.exists() else {"chapters": {}}
     for r in results:
         previous["chapters"][r["notebook"]] = r
-    previous["machine"] = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
+    previous["machine"] = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.python_version()}"
+    )
     previous["total_seconds"] = round(sum(r["seconds"] for r in previous["chapters"].values()), 1)
     out.write_text(json.dumps(previous, indent=2) + "\n")
 

@@ -26,7 +26,10 @@ from scripts.editions import build
 
 PAGE = ROOT / "book" / "instructors.md"
 EXECUTE = ROOT / "benchmarks" / "results" / "execute.json"
-START, END = "<!-- chapter-table: written by scripts/instructors_table.py -->", "<!-- end of chapter-table -->"
+START, END = (
+    "<!-- chapter-table: written by scripts/instructors_table.py -->",
+    "<!-- end of chapter-table -->",
+)
 WORDS_PER_MINUTE = 120
 GPU_SPEEDUP = 3  # the estimate's assumption, stated in the table's note
 MINUTES_PER_EXERCISE, MINUTES_PER_GRADED = 15, 25
@@ -52,17 +55,35 @@ def rows(book, timings):
         path = book.chapter_path(docname)
         source = notebooks.read(path)
         student = build(path, book, solutions=False, edition="student")
-        exercises = sum(len(exercise_labels(text, book.markdown)) for text in notebooks.markdown_texts(source))
+        exercises = sum(
+            len(exercise_labels(text, book.markdown)) for text in notebooks.markdown_texts(source)
+        )
         graded = len(questions(source, book.markdown))
         run = timings.get(path.name)
         cpu = f"{run['seconds'] / 60:.1f} min" if run else "not measured"
         memory = f"{run['peak_memory_gib']:.1f} GiB" if run else "not measured"
-        gpu = f"~{max(1, round(run['seconds'] / 60 / GPU_SPEEDUP))} min (estimate)" if run else "not measured"
+        gpu = (
+            f"~{max(1, round(run['seconds'] / 60 / GPU_SPEEDUP))} min (estimate)"
+            if run
+            else "not measured"
+        )
         reading = _round_up(prose_words(student) / WORDS_PER_MINUTE)
-        work = _round_up((exercises - graded) * MINUTES_PER_EXERCISE + graded * MINUTES_PER_GRADED, 15)
+        work = _round_up(
+            (exercises - graded) * MINUTES_PER_EXERCISE + graded * MINUTES_PER_GRADED, 15
+        )
         title = source.cells[0].source.split("\n")[0].lstrip("# ").strip()
         link = f"[{book.chapter_number[docname]}. {title}](../{docname}.ipynb)"
-        table.append((link, cpu, memory, gpu, f"{reading} min", f"{exercises} ({graded} graded)", f"{work} min"))
+        table.append(
+            (
+                link,
+                cpu,
+                memory,
+                gpu,
+                f"{reading} min",
+                f"{exercises} ({graded} graded)",
+                f"{work} min",
+            )
+        )
     return table
 
 
@@ -71,17 +92,27 @@ def table(book=None, execute=EXECUTE):
     book = book or Book()
     data = json.loads(execute.read_text()) if execute.exists() else {}
     timings = data.get("chapters", {})
-    header = ("chapter", "CPU run (full budget)", "peak memory", "Colab GPU run", "reading", "exercises",
-              "exercise time")
+    header = (
+        "chapter",
+        "CPU run (full budget)",
+        "peak memory",
+        "Colab GPU run",
+        "reading",
+        "exercises",
+        "exercise time",
+    )
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows(book, timings)]
     machine = data.get("machine", "an unnamed machine")
-    note = (f"CPU times and memory: `make execute` on `{machine}` "
-            f"(`benchmarks/results/execute.json`, {data.get('total_seconds', 0) / 60:.0f} min in all). "
-            f"The Colab GPU column is an estimate, not a measurement: a third of the CPU time. "
-            f"Reading time counts the prose a student reads (solutions left out) at {WORDS_PER_MINUTE} words a "
-            f"minute; exercise time allows {MINUTES_PER_EXERCISE} minutes a written exercise and "
-            f"{MINUTES_PER_GRADED} a graded coding one.")
+    note = (
+        f"CPU times and memory: `make execute` on `{machine}` "
+        f"(`benchmarks/results/execute.json`, {data.get('total_seconds', 0) / 60:.0f} min in all). "
+        f"The Colab GPU column is an estimate, not a measurement: a third of the CPU time. "
+        "Reading time counts the prose a student reads (solutions left out) at "
+        f"{WORDS_PER_MINUTE} words a "
+        f"minute; exercise time allows {MINUTES_PER_EXERCISE} minutes a written exercise and "
+        f"{MINUTES_PER_GRADED} a graded coding one."
+    )
     return "\n".join(lines) + "\n\n" + note
 
 

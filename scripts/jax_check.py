@@ -19,7 +19,6 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 
 def main(n_images=10_000, epochs=3, jit_compile="auto"):
@@ -59,7 +58,9 @@ def main(n_images=10_000, epochs=3, jit_compile="auto"):
 
 
 def _compiled(model, jit_compile):
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", jit_compile=jit_compile)
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy", jit_compile=jit_compile
+    )
     return model
 
 

@@ -33,7 +33,16 @@ ADMONITIONS = {
     "note", "tip", "hint", "important", "warning", "caution", "attention", "danger", "error",
     "seealso", "admonition", "margin", "sidebar", "topic",
 }  # fmt: skip
-CITE_ROLES = {"cite", "cite:p", "cite:ps", "cite:t", "cite:ts", "cite:alp", "cite:author", "cite:year"}
+CITE_ROLES = {
+    "cite",
+    "cite:p",
+    "cite:ps",
+    "cite:t",
+    "cite:ts",
+    "cite:alp",
+    "cite:author",
+    "cite:year",
+}
 LITERAL_ROLES = {"sub", "sup", "kbd", "samp", "file", "command", "program", "guilabel"}
 GATE_START, GATE_END = "solution-start", "solution-end"
 
@@ -68,7 +77,9 @@ def _located(fn, first_bracket):
         tokens = state.tokens[count:]
         tokens[0].meta["start"], tokens[-1].meta["end"] = start, state.pos
         if first_bracket is not None:
-            label = state.md.helpers.parseLinkLabel(state, start + first_bracket, first_bracket == 0)
+            label = state.md.helpers.parseLinkLabel(
+                state, start + first_bracket, first_bracket == 0
+            )
             tokens[0].meta["label_end"] = label
         return True
 
@@ -123,7 +134,7 @@ class SourceLines:
 def as_directive(token, lines=None):
     """The Directive of a `{name}` fence token, or None for any other token.
 
-    With the `lines` of the text parsed, it has its offsets, and one that is never closed is an error.
+    With the `lines` of the text parsed it has its offsets, and one never closed is an error.
     """
     if token.type not in ("colon_fence", "fence") or not token.info.startswith("{"):
         return None
@@ -141,13 +152,15 @@ def as_directive(token, lines=None):
         closing, fence = lines.lines[stop - 1].strip(), token.markup
         if stop - first < 2 or not (closing.startswith(fence) and set(closing) == {fence[0]}):
             opening = lines.lines[first].strip()
-            raise MystError(f"The directive {{{info['name']}}} opened by {opening!r} is never closed.")
+            raise MystError(
+                f"The directive {{{info['name']}}} opened by {opening!r} is never closed."
+            )
         directive.start, directive.end = lines.span(first, stop)
     return directive
 
 
 def directives(text, md=None):
-    """The directives of a Markdown text, outside code blocks, in order (not those inside others)."""
+    """The directives of a Markdown text, outside code blocks, in order (not those in others)."""
     lines = SourceLines(text)
     found = [as_directive(token, lines) for token in (md or parser()).parse(text)]
     return [directive for directive in found if directive is not None]
@@ -166,7 +179,12 @@ def walk(text, md=None):
     for token in md.parse(text):
         yield token
         directive = as_directive(token, lines)
-        if directive is not None and directive.name not in ("code", "code-block", "sourcecode", "math"):
+        if directive is not None and directive.name not in (
+            "code",
+            "code-block",
+            "sourcecode",
+            "math",
+        ):
             yield from walk(directive.body, md)
 
 
@@ -249,12 +267,13 @@ LEFTOVER_KINDS = (
 
 
 class Converter:
-    """Converts the Markdown of one page of `book` (a scripts/book_index.Book) for a notebook edition."""
+    """Converts the Markdown of one page of `book` (a book_index.Book) for a notebook edition."""
 
     def __init__(self, book, docname, solutions=True):
         self.book, self.docname, self.solutions = book, docname, solutions
         self.md = book.markdown
-        # Links to other chapters open their Colab edition, which has the solutions: not for students.
+        # Links to other chapters open their Colab edition, which has the solutions: not for
+        # students.
         self.colab_links = solutions
 
     def label(self, name):
@@ -291,7 +310,7 @@ class Converter:
         return _apply(text, self._edits(token))
 
     def _edits(self, token):
-        """(start, end, replacement) in the content of an inline token: its roles, links and images."""
+        """(start, end, replacement) in an inline token's content: its roles, links and images."""
         if "edits" not in token.meta:
             token.meta["edits"] = self._child_edits(token.children or [], token.content)
         return token.meta["edits"]
@@ -303,12 +322,18 @@ class Converter:
             if child.type == "myst_role":
                 edits.append((child.meta["start"], child.meta["end"], self.role(child, source)))
             elif child.type == "image":
-                edits.append((child.meta["start"], child.meta["end"], self.link(child, child, source)))
+                edits.append(
+                    (child.meta["start"], child.meta["end"], self.link(child, child, source))
+                )
             elif child.type == "link_open":
-                close = next(i for i in range(index, len(children)) if children[i].type == "link_close")
+                close = next(
+                    i for i in range(index, len(children)) if children[i].type == "link_close"
+                )
                 inner = self._child_edits(children[index + 1 : close], source)
                 end = children[close].meta["end"]
-                edits.append((child.meta["start"], end, self.link(child, children[close], source, inner)))
+                edits.append(
+                    (child.meta["start"], end, self.link(child, children[close], source, inner))
+                )
                 index = close
             index += 1
         return edits
@@ -316,7 +341,11 @@ class Converter:
     def link(self, opening, closing, source, inner=()):
         """A link or an image with its text converted and a relative target resolved."""
         image = opening.type == "image"
-        start, label_end, end = opening.meta["start"], opening.meta["label_end"], closing.meta["end"]
+        start, label_end, end = (
+            opening.meta["start"],
+            opening.meta["label_end"],
+            closing.meta["end"],
+        )
         text_start = start + (2 if image else 1)
         text = source[text_start:label_end]
         if image:  # the alt text was parsed on its own: offsets in it
@@ -339,19 +368,28 @@ class Converter:
         if name == "exercise":
             label = options.get("label")
             if not label:
-                raise MystError(f"{self.docname}: an exercise has no :label: (every exercise needs one).")
+                raise MystError(
+                    f"{self.docname}: an exercise has no :label: (every exercise needs one)."
+                )
             title = self.exercise_title(label) + (f": {self.inline(arg)}" if arg else "")
             return f"\n### {title}\n\n{self.convert(body)}\n"
         if name == "solution":
             if not self.solutions:
                 return ""
-            return self.details(f"Solution to {self.exercise_title(arg.strip())}", self.convert(body))
+            return self.details(
+                f"Solution to {self.exercise_title(arg.strip())}", self.convert(body)
+            )
         if name in (GATE_START, GATE_END):
-            raise MystError(f"{self.docname}: {{{name}}} is handled per notebook, not inside one Markdown string.")
+            raise MystError(
+                f"{self.docname}: {{{name}}} is handled per notebook, "
+                "not inside one Markdown string."
+            )
         if name in ADMONITIONS:
             title = f": {self.inline(arg)}" if arg else ""
             kind = self.inline(arg) if name == "admonition" else name.capitalize() + title
-            quoted = "\n".join(f"> {line}" if line else ">" for line in self.convert(body).split("\n"))
+            quoted = "\n".join(
+                f"> {line}" if line else ">" for line in self.convert(body).split("\n")
+            )
             return f"\n> **{kind}**\n>\n{quoted}\n"
         if name == "math":
             return f"\n$$\n{body.strip()}\n$$\n"
@@ -369,7 +407,7 @@ class Converter:
 
     @staticmethod
     def details(summary, body):
-        """A folded block that Colab and Jupyter render: the summary line, and the body when unfolded."""
+        """A folded block that Colab and Jupyter render: the summary, and the body when unfolded."""
         return f"\n<details>\n<summary><b>{summary}</b></summary>\n\n{body}\n\n</details>\n"
 
     def role(self, token, source):
@@ -406,14 +444,16 @@ class Converter:
         url = self.book.page_url(self.book.bibliography_page)
         missing = [key for key in keys if key not in self.book.citations]
         if missing:
-            raise MystError(f"{self.docname}: no entry in the bibliography for {', '.join(missing)}.")
+            raise MystError(
+                f"{self.docname}: no entry in the bibliography for {', '.join(missing)}."
+            )
         cited = [self.book.citations[key] for key in keys]
         if role in ("cite:t", "cite:ts", "cite:author"):
             return ", ".join(f"[{names} ({year})]({url})" for names, year in cited)
         return "(" + "; ".join(f"[{names}, {year}]({url})" for names, year in cited) + ")"
 
     def resolve(self, target, image=False):
-        """The address a relative link or image of this page points to in a notebook outside the book."""
+        """Where a relative link or image of this page points in a notebook outside the book."""
         if _SCHEME.match(target):
             return target
         path, _, anchor = target.partition("#")
@@ -425,6 +465,11 @@ class Converter:
         stem, extension = posixpath.splitext(full)
         if extension not in (".ipynb", ".md"):
             return self.book.raw_url(full)
-        if extension == ".ipynb" and not anchor and stem in self.book.chapter_number and self.colab_links:
+        if (
+            extension == ".ipynb"
+            and not anchor
+            and stem in self.book.chapter_number
+            and self.colab_links
+        ):
             return self.book.colab_url(stem)  # a reader in Colab goes on in Colab
         return self.book.page_url(stem, anchor)

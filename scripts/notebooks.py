@@ -14,7 +14,7 @@ def read(path):
 
 
 def source(cell):
-    """A cell's text, whether it was read by nbformat (a string) or written as JSON (a list of lines)."""
+    """A cell's text, whether read by nbformat (a string) or written as JSON (a list of lines)."""
     text = cell.get("source", "")
     return text if isinstance(text, str) else "".join(text)
 
@@ -26,7 +26,12 @@ def markdown_texts(notebook):
 
 def dumps(notebook):
     """The notebook as the repository stores it: its keys in their order, text split into lines."""
-    return json.dumps(split_lines(nbformat.from_dict(copy.deepcopy(notebook))), indent=1, ensure_ascii=False) + "\n"
+    return (
+        json.dumps(
+            split_lines(nbformat.from_dict(copy.deepcopy(notebook))), indent=1, ensure_ascii=False
+        )
+        + "\n"
+    )
 
 
 def executed(path):

@@ -19,10 +19,12 @@ _INSTALL = re.compile(r"git\+https://[^\s\"'@]+")
 
 
 def rewrite(text, book):
-    """Returns `text` with every Colab link opening the book's Colab edition and every install address the book's."""
+    """`text` with every Colab link opening the book's Colab edition, every install address its."""
     prefix = f"{book.edition_dir}/" if book.edition_dir else ""
     text = COLAB_URL.sub(
-        lambda m: f"https://colab.research.google.com/github/{book.slug}/blob/{book.branch}/{prefix}{m['notebook']}",
+        lambda m: (
+            f"https://colab.research.google.com/github/{book.slug}/blob/{book.branch}/{prefix}{m['notebook']}"
+        ),
         text,
     )
     return _INSTALL.sub(f"git+{book.repo_url}", text)

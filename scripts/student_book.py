@@ -31,7 +31,9 @@ _INCLUDE = re.compile(r"^[`:]{3,}\{include\}\s*(\S+)", re.M)
 def student_chapter(notebook, md=None):
     """The chapter notebook without its solutions, badge and the cells of gated solutions."""
     cells = []
-    for index, pieces in itertools.groupby(gates.walk(notebook, md=md), key=lambda piece: piece.index):
+    for index, pieces in itertools.groupby(
+        gates.walk(notebook, md=md), key=lambda piece: piece.index
+    ):
         pieces = list(pieces)
         cell = pieces[0].cell
         if cell["cell_type"] != "markdown":

@@ -76,14 +76,21 @@ def test_reference_loss_matches_numpy():
     x = _images(4, seed=2)
     y_pred = model(x)
     assert {k: tuple(v.shape) for k, v in y_pred.items()} == {
-        "logits": (4, 28, 28, 1), "z_mean": (4, 2), "z_log_var": (4, 2), "z": (4, 2)
+        "logits": (4, 28, 28, 1),
+        "z_mean": (4, 2),
+        "z_log_var": (4, 2),
+        "z": (4, 2),
     }
     loss = float(keras.ops.convert_to_numpy(model.compute_loss(x=x, y_pred=y_pred)))
-    logits, z_mean, z_log_var = (keras.ops.convert_to_numpy(y_pred[k]) for k in ("logits", "z_mean", "z_log_var"))
+    logits, z_mean, z_log_var = (
+        keras.ops.convert_to_numpy(y_pred[k]) for k in ("logits", "z_mean", "z_log_var")
+    )
     expected = np.mean(_numpy_bce(x, logits)) + np.mean(_numpy_kl(z_mean, z_log_var))
     assert loss == pytest.approx(expected, rel=1e-5)
     # The decoded code is the one the loss saw.
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.decoder(y_pred["z"])), logits, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model.decoder(y_pred["z"])), logits, rtol=1e-5, atol=1e-5
+    )
 
 
 @pytest.mark.keras
@@ -143,7 +150,9 @@ def test_budget_clock_pauses_while_measuring_and_stops_at_the_last_budget():
         budget_clock.on_epoch_end(epoch)
         if model.stop_training:
             break
-    labels = [(c["label"], c["budget_s"], c["train_s"], c["epochs"]) for c in budget_clock.checkpoints]
+    labels = [
+        (c["label"], c["budget_s"], c["train_s"], c["epochs"]) for c in budget_clock.checkpoints
+    ]
     assert labels == [("3 s", 3.0, 3.0, 0.6), ("1 epoch", None, 5.0, 1.0), ("7 s", 7.0, 7.0, 1.4)]
     assert model.stop_training and epoch == 1 and batch == 1  # stopped right after the 7th second
     assert budget_clock.epoch_seconds == [5.0]  # the interrupted epoch is not a whole one
@@ -153,8 +162,15 @@ def test_budget_clock_pauses_while_measuring_and_stops_at_the_last_budget():
 # -- the FLOP count and the roofline ---------------------------------------------
 
 # The default VAE's dense kernels, written out by hand from aelib/models/networks.py.
-VAE_KERNELS = [(784, 512), (512, 256), (256, 16), (256, 16),  # encoder: two hidden layers, z_mean and z_log_var
-               (16, 256), (256, 512), (512, 784)]  # decoder
+VAE_KERNELS = [
+    (784, 512),
+    (512, 256),
+    (256, 16),
+    (256, 16),  # encoder: two hidden layers, z_mean and z_log_var
+    (16, 256),
+    (256, 512),
+    (512, 784),
+]  # decoder
 
 
 def test_flops_are_counted_from_the_shapes():
@@ -182,14 +198,18 @@ def test_the_roofline_is_the_fastest_product():
     now = [0.0]
 
     def clock():
-        now[0] += next(durations) if len(clock.calls) % 2 else 0.0  # the stop reading adds the duration
+        now[0] += (
+            next(durations) if len(clock.calls) % 2 else 0.0
+        )  # the stop reading adds the duration
         clock.calls.append(now[0])
         return now[0]
 
     clock.calls = []
     result = roofline.matmul_gflops(size=1024, repeats=3, clock=clock)
     assert result["seconds"] == pytest.approx([0.03, 0.01, 0.02])
-    assert result["gflops"] == 214.7  # 2 * 1024**3 operations in 0.01 s: the fastest, not the median
+    assert (
+        result["gflops"] == 214.7
+    )  # 2 * 1024**3 operations in 0.01 s: the fastest, not the median
     assert result["median_gflops"] == 107.4
 
 
@@ -202,8 +222,16 @@ def test_kernel_shapes_are_read_from_the_models():
     assert sorted(roofline.dense_kernel_shapes(vae)) == sorted(VAE_KERNELS)
     wae = aelib.WAE()
     wae(_images(2))
-    assert sorted(roofline.dense_kernel_shapes(wae)) == sorted([(784, 512), (512, 256), (256, 16),  # one head, z
-                                                               (16, 256), (256, 512), (512, 784)])
+    assert sorted(roofline.dense_kernel_shapes(wae)) == sorted(
+        [
+            (784, 512),
+            (512, 256),
+            (256, 16),  # one head, z
+            (16, 256),
+            (256, 512),
+            (512, 784),
+        ]
+    )
     conv = aelib.VAE(network="conv")
     conv(_images(2))
     with pytest.raises(ValueError, match="dense layers only"):
@@ -212,40 +240,84 @@ def test_kernel_shapes_are_read_from_the_models():
 
 # -- the report -----------------------------------------------------------------
 
-FAKE_MACHINE = {"cpu": "Test CPU", "cores": 2, "usable_cores": 2, "memory_gib": 8.0, "python": "3.11.7",
-                "tensorflow": "2.20.0", "keras": "3.13.2", "jax": "0.10.2", "date": "2026-01-01T00:00:00+00:00"}
+FAKE_MACHINE = {
+    "cpu": "Test CPU",
+    "cores": 2,
+    "usable_cores": 2,
+    "memory_gib": 8.0,
+    "python": "3.11.7",
+    "tensorflow": "2.20.0",
+    "keras": "3.13.2",
+    "jax": "0.10.2",
+    "date": "2026-01-01T00:00:00+00:00",
+}
 
 
 def _timed(seconds, elbo, gflop=387.81):
-    return {"median_epoch_s": seconds, "first_epoch_s": seconds + 3.0, "epoch_gflop": gflop,
-            "quality": {"reconstruction_error": elbo - 20.0, "negative_elbo": elbo}}
+    return {
+        "median_epoch_s": seconds,
+        "first_epoch_s": seconds + 3.0,
+        "epoch_gflop": gflop,
+        "quality": {"reconstruction_error": elbo - 20.0, "negative_elbo": elbo},
+    }
 
 
 def _speed(settings_):
-    return {"images": 60000, "test_images": 10000, "batch_size": 128, "epochs": 4, "settings": {
-        label: {"compile": {}, "aelib_default": default, "models": models} for label, default, models in settings_}}
+    return {
+        "images": 60000,
+        "test_images": 10000,
+        "batch_size": 128,
+        "epochs": 4,
+        "settings": {
+            label: {"compile": {}, "aelib_default": default, "models": models}
+            for label, default, models in settings_
+        },
+    }
 
 
 def _fake_results(smoke=False):
-    tensorflow = _speed([
-        ("jit_compile=False, steps_per_execution=1", True,
-         {"VAE": _timed(4.0, 245.0), "Autoencoder": {**_timed(3.0, 240.0, 380.0), "load_average": 1.5, "quality": {
-             "reconstruction_error": 220.0}}}),
-        ("jit_compile=True, steps_per_execution=32", False, {"VAE": _timed(3.0, 245.5)}),
-    ])
+    tensorflow = _speed(
+        [
+            (
+                "jit_compile=False, steps_per_execution=1",
+                True,
+                {
+                    "VAE": _timed(4.0, 245.0),
+                    "Autoencoder": {
+                        **_timed(3.0, 240.0, 380.0),
+                        "load_average": 1.5,
+                        "quality": {"reconstruction_error": 220.0},
+                    },
+                },
+            ),
+            ("jit_compile=True, steps_per_execution=32", False, {"VAE": _timed(3.0, 245.5)}),
+        ]
+    )
     jax = _speed([("jit_compile=True, steps_per_execution=1", True, {"VAE": _timed(2.8, 247.45)})])
     checkpoint = {"epochs": 11.6, "metrics": {"negative_elbo": 255.0, "frechet_distance": 80.0}}
     return {
         "smoke": smoke,
         "machine": FAKE_MACHINE,
         "sections": {
-            "roofline": {"backends": {"tensorflow": {"size": 4096, "repeats": 5, "gflops": 200.0},
-                                      "jax": {"size": 4096, "repeats": 5, "gflops": 180.0}}},
+            "roofline": {
+                "backends": {
+                    "tensorflow": {"size": 4096, "repeats": 5, "gflops": 200.0},
+                    "jax": {"size": 4096, "repeats": 5, "gflops": 180.0},
+                }
+            },
             "speed": {"backends": {"tensorflow": tensorflow, "jax": jax}},
             "reference": {
-                "budget_s": 120.0, "ratio": 0.85, "target": 0.9, "met": True,
-                "reference": {**checkpoint, "params": 134165, "latent_dim": 2, "network": "conv",
-                              "metrics": {"negative_elbo": 300.0, "frechet_distance": 150.0}},
+                "budget_s": 120.0,
+                "ratio": 0.85,
+                "target": 0.9,
+                "met": True,
+                "reference": {
+                    **checkpoint,
+                    "params": 134165,
+                    "latent_dim": 2,
+                    "network": "conv",
+                    "metrics": {"negative_elbo": 300.0, "frechet_distance": 150.0},
+                },
                 "ours": {**checkpoint, "params": 1079600, "latent_dim": 16, "network": "mlp"},
             },
             "budget": {"error": "RuntimeError: out of memory"},
@@ -266,8 +338,9 @@ def test_every_backend_is_held_to_the_fastest_matmul():
     assert targets.machine_roofline(results) == (200.0, "tensorflow")
     rows = {(r["model"], r["backend"], r["setting"]): r for r in targets.speed_rows(results)}
     # 387.81 GFLOP in 2.8 s on JAX: 138.5 GFLOP/s, against TensorFlow's 200, not JAX's own 180.
-    assert rows["VAE", "jax", "jit_compile=True, steps_per_execution=1"]["fraction"] == pytest.approx(
-        387.81 / 2.8 / 200.0)
+    assert rows["VAE", "jax", "jit_compile=True, steps_per_execution=1"][
+        "fraction"
+    ] == pytest.approx(387.81 / 2.8 / 200.0)
     results["sections"]["roofline"]["backends"]["jax"] = {"error": "RuntimeError: no memory"}
     results["sections"]["roofline"]["backends"]["tensorflow"]["gflops"] = 150.0
     assert targets.machine_roofline(results) == (150.0, "tensorflow")
@@ -280,12 +353,15 @@ def test_targets_compare_the_default_backend_with_the_fastest_row():
     assert (vae["default_s"], vae["fastest_s"]) == (4.0, 2.8)
     assert vae["fastest"] == "JAX, jit_compile=True, steps_per_execution=1"
     assert vae["backend_ratio"] == pytest.approx(4.0 / 2.8)
-    assert vae["roofline_ratio"] == pytest.approx(4.0 / (387.81 / 200.0))  # 2.06: just over the 2x target
+    assert vae["roofline_ratio"] == pytest.approx(
+        4.0 / (387.81 / 200.0)
+    )  # 2.06: just over the 2x target
     assert vae["quality_spread"] == pytest.approx((247.45 - 245.0) / 245.0)
     # A backend that is fast because it is wrong widens the spread.
     results = _fake_results()
-    results["sections"]["speed"]["backends"]["jax"]["settings"]["jit_compile=True, steps_per_execution=1"][
-        "models"]["VAE"]["quality"]["negative_elbo"] = 23682.0
+    results["sections"]["speed"]["backends"]["jax"]["settings"][
+        "jit_compile=True, steps_per_execution=1"
+    ]["models"]["VAE"]["quality"]["negative_elbo"] = 23682.0
     assert targets.targets(results)["VAE"]["quality_spread"] > 90
 
 
@@ -297,18 +373,34 @@ def test_markdown_has_the_expected_tables():
     assert "TensorFlow 200.0, JAX 180.0 GFLOP/s" in text
     assert "388 GFLOP for the VAE" in text
     # One row a (model, backend, setting), aelib's default marked, the share of the roofline.
-    assert ("| VAE | TensorFlow | jit_compile=False, steps_per_execution=1 (aelib) | 4.00 | 7.0 | 97.0 | 48% "
-            "| 225.0 | 245.0 | – |") in lines
-    assert "| VAE | TensorFlow | jit_compile=True, steps_per_execution=32 | 3.00 | 6.0 | 129.3 | 65% | 225.5 | 245.5 | – |" in lines
-    assert "| Autoencoder | TensorFlow | jit_compile=False, steps_per_execution=1 (aelib) | 3.00 | 6.0 | 126.7 | 63% | 220.0 | – | 1.50 |" in lines
+    assert (
+        "| VAE | TensorFlow | jit_compile=False, steps_per_execution=1 (aelib) | 4.00 | 7.0 | 97.0 | 48% "
+        "| 225.0 | 245.0 | – |"
+    ) in lines
+    assert (
+        "| VAE | TensorFlow | jit_compile=True, steps_per_execution=32 | 3.00 | 6.0 | 129.3 | 65% | 225.5 | 245.5 | – |"
+        in lines
+    )
+    assert (
+        "| Autoencoder | TensorFlow | jit_compile=False, steps_per_execution=1 (aelib) | 3.00 | 6.0 | 126.7 | 63% | 220.0 | – | 1.50 |"
+        in lines
+    )
     # The targets, each with its verdict.
-    assert ("| VAE | 4.00 | 2.80 (JAX, jit_compile=True, steps_per_execution=1) | 1.43, **missed** by 14.3% "
-            "| 2.06, **missed** by 3.1% | 1.0%, **met** |") in lines
+    assert (
+        "| VAE | 4.00 | 2.80 (JAX, jit_compile=True, steps_per_execution=1) | 1.43, **missed** by 14.3% "
+        "| 2.06, **missed** by 3.1% | 1.0%, **met** |"
+    ) in lines
     # The reference: both rows, the ratio, the verdict, and what the comparison does not say.
     assert "| keras.io VAE recipe | conv | 2 | 134,165 | 11.6 | 300.0 | 150.0 |" in lines
     assert "| aelib `VAE()` | mlp | 16 | 1,079,600 | 11.6 | 255.0 | 80.0 |" in lines
-    assert "Ratio of the negative ELBOs, ours / reference: **0.850**. Target: at most 0.90; **met**." in lines
-    assert "compares two recipes a reader could pick for the same CPU time, not two architectures" in text
+    assert (
+        "Ratio of the negative ELBOs, ours / reference: **0.850**. Target: at most 0.90; **met**."
+        in lines
+    )
+    assert (
+        "compares two recipes a reader could pick for the same CPU time, not two architectures"
+        in text
+    )
     # The book's run against 15 minutes.
     assert "| **total** | **1,000.0** |  |" in lines
     assert "Target: the whole book in at most 15 minutes; 16.7 min, **missed** by 11.1%." in lines
@@ -317,34 +409,64 @@ def test_markdown_has_the_expected_tables():
     assert "Frechet" not in text
     results = _fake_results()
     del results["sections"]["reference"]
-    assert "Not measured yet: `benchmarks/run.py --only reference`." in report.markdown(results).splitlines()
+    assert (
+        "Not measured yet: `benchmarks/run.py --only reference`."
+        in report.markdown(results).splitlines()
+    )
 
 
 def test_budget_table_lists_checkpoints_in_training_order():
     def checkpoint(label, budget_s, train_s, epochs, value):
-        return {"label": label, "budget_s": budget_s, "train_s": train_s, "epochs": epochs,
-                "metrics": {"negative_elbo": value, "reconstruction_error": value, "latent_mmd": 0.01,
-                            "frechet_distance": 50.0}}
+        return {
+            "label": label,
+            "budget_s": budget_s,
+            "train_s": train_s,
+            "epochs": epochs,
+            "metrics": {
+                "negative_elbo": value,
+                "reconstruction_error": value,
+                "latent_mmd": 0.01,
+                "frechet_distance": 50.0,
+            },
+        }
 
     results = _fake_results()
     results["sections"]["budget"] = {
-        "budgets_s": [60.0, 120.0], "chapter_epochs": {"VAE": 10, "WAE": 40}, "train_images": 60000,
-        "test_images": 10000, "fd_samples": 5000, "floor_frechet_distance": 2.0,
+        "budgets_s": [60.0, 120.0],
+        "chapter_epochs": {"VAE": 10, "WAE": 40},
+        "train_images": 60000,
+        "test_images": 10000,
+        "fd_samples": 5000,
+        "floor_frechet_distance": 2.0,
         "models": {
-            "VAE": {"checkpoints": [checkpoint("60 s", 60.0, 60.0, 5.5, 260.0),
-                                    checkpoint("120 s", 120.0, 120.0, 11.0, 250.0)],
-                    "epoch_checkpoints": [checkpoint("10 epochs", None, 110.0, 10.0, 251.0)]},
-            "WAE": {"checkpoints": [checkpoint("60 s", 60.0, 60.0, 5.5, 230.0)],
-                    "epoch_checkpoints": [{"label": "40 epochs", "skipped": "40 epochs did not finish"}]},
+            "VAE": {
+                "checkpoints": [
+                    checkpoint("60 s", 60.0, 60.0, 5.5, 260.0),
+                    checkpoint("120 s", 120.0, 120.0, 11.0, 250.0),
+                ],
+                "epoch_checkpoints": [checkpoint("10 epochs", None, 110.0, 10.0, 251.0)],
+            },
+            "WAE": {
+                "checkpoints": [checkpoint("60 s", 60.0, 60.0, 5.5, 230.0)],
+                "epoch_checkpoints": [
+                    {"label": "40 epochs", "skipped": "40 epochs did not finish"}
+                ],
+            },
         },
     }
     lines = report.markdown(results).splitlines()
-    rows = [line for line in lines if line.startswith("| VAE | ") and " s | " in line or "(chapter)" in line]
+    rows = [
+        line
+        for line in lines
+        if line.startswith("| VAE | ") and " s | " in line or "(chapter)" in line
+    ]
     assert [row.split(" | ")[1] for row in rows] == ["60 s", "10 epochs (chapter)", "120 s"]
     assert "| VAE | 10 epochs (chapter) | 110.0 | 10.0 | 251.0 | 251.0 | 0.0100 | 50.0 |" in lines
     assert "The WAE: 40 epochs did not finish." in lines
-    assert "The floor of the Fréchet distance, 5,000 training images against the same test images, is 2.0" in lines[
-        lines.index("| WAE | 60 s | 60.0 | 5.5 | 230.0 | 230.0 | 0.0100 | 50.0 |") + 2]
+    assert (
+        "The floor of the Fréchet distance, 5,000 training images against the same test images, is 2.0"
+        in lines[lines.index("| WAE | 60 s | 60.0 | 5.5 | 230.0 | 230.0 | 0.0100 | 50.0 |") + 2]
+    )
 
 
 def test_smoke_results_say_so_first():
@@ -357,9 +479,15 @@ def test_csv_has_one_row_a_measurement(tmp_path):
     rows = (tmp_path / "bench.csv").read_text().splitlines()
     assert rows[0] == "section,backend,model,setting,metric,value,unit"
     assert "roofline,jax,matmul,4096x4096 float32,throughput,180.0,GFLOP/s" in rows
-    assert '"speed,jax,VAE,""jit_compile=True, steps_per_execution=1"",seconds_per_epoch,2.8,s"' not in rows
+    assert (
+        '"speed,jax,VAE,""jit_compile=True, steps_per_execution=1"",seconds_per_epoch,2.8,s"'
+        not in rows
+    )
     assert 'speed,jax,VAE,"jit_compile=True, steps_per_execution=1",seconds_per_epoch,2.8,s' in rows
-    assert 'speed,jax,VAE,"jit_compile=True, steps_per_execution=1",fraction_of_roofline,0.6925,' in rows
+    assert (
+        'speed,jax,VAE,"jit_compile=True, steps_per_execution=1",fraction_of_roofline,0.6925,'
+        in rows
+    )
     assert "reference,tensorflow,VAE / keras.io VAE,120 s,negative_elbo_ratio,0.85," in rows
     # header, 2 rooflines, 4 speed rows of 4 times + 2, 2, 2, 1 figures, 4 reference, ratio, 2 chapters
     assert len(rows) == 1 + 2 + (4 * 4 + 2 + 2 + 2 + 1) + 4 + 1 + 2
@@ -370,30 +498,46 @@ def test_csv_has_one_row_a_measurement(tmp_path):
 def test_merge_keeps_what_this_run_did_not_measure():
     previous = _fake_results()
     previous["sections"]["overhead"] = {"ratio": 1.04}  # a section this harness no longer measures
-    new = {"speed": {"backends": {"jax": _speed([])}}, "roofline": {"backends": {"jax": {"gflops": 1.0}}}}
+    new = {
+        "speed": {"backends": {"jax": _speed([])}},
+        "roofline": {"backends": {"jax": {"gflops": 1.0}}},
+    }
     merged = run.merge(previous, new, FAKE_MACHINE, smoke=False)
     assert set(merged["sections"]["speed"]["backends"]) == {"tensorflow", "jax"}
     assert merged["sections"]["roofline"]["backends"]["jax"] == {"gflops": 1.0}
     assert merged["sections"]["roofline"]["backends"]["tensorflow"]["gflops"] == 200.0
     assert "reference" in merged["sections"] and "overhead" not in merged["sections"]
     # Smoke results never mix with real ones.
-    assert run.merge(_fake_results(), new, FAKE_MACHINE, smoke=True)["sections"].keys() == {"speed", "roofline"}
+    assert run.merge(_fake_results(), new, FAKE_MACHINE, smoke=True)["sections"].keys() == {
+        "speed",
+        "roofline",
+    }
 
 
 def test_chapter_epochs_are_read_from_the_chapters(tmp_path):
     found = settings.chapter_epochs()
     assert set(found) == set(settings.MODELS)
     assert all(isinstance(n, int) and n > 0 for n in found.values()), found
-    cell = {"cell_type": "code", "source": ["BATCH_SIZE = 128\n", "EPOCHS = aelib.budget(full=7, fast=1)  # epochs\n"]}
+    cell = {
+        "cell_type": "code",
+        "source": ["BATCH_SIZE = 128\n", "EPOCHS = aelib.budget(full=7, fast=1)  # epochs\n"],
+    }
     (tmp_path / "02_vae.ipynb").write_text(json.dumps({"cells": [cell]}))
     assert settings.chapter_epochs(tmp_path) == {"Autoencoder": None, "VAE": 7, "WAE": None}
 
 
 def test_each_backend_gets_its_own_process_and_the_full_run_fits_12_minutes():
     assert settings.workers(settings.SECTIONS, settings.BACKENDS) == [
-        ("tensorflow", ["roofline", "speed", "budget", "reference"]), ("jax", ["roofline", "speed"])]
-    assert settings.workers(["speed", "budget"], ["jax"]) == [("tensorflow", ["budget"]), ("jax", ["speed"])]
+        ("tensorflow", ["roofline", "speed", "budget", "reference"]),
+        ("jax", ["roofline", "speed"]),
+    ]
+    assert settings.workers(["speed", "budget"], ["jax"]) == [
+        ("tensorflow", ["budget"]),
+        ("jax", ["speed"]),
+    ]
     estimate = settings.estimate_seconds(settings.FULL, settings.SECTIONS, settings.BACKENDS)
     assert sum(estimate.values()) <= 12 * 60
-    assert settings.FULL.reference_budget_s in settings.FULL.budgets_s  # ours comes from the budget run
+    assert (
+        settings.FULL.reference_budget_s in settings.FULL.budgets_s
+    )  # ours comes from the budget run
     assert settings.SMOKE.reference_budget_s in settings.SMOKE.budgets_s

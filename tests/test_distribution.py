@@ -44,7 +44,12 @@ def train_and_score(cls, make_in_scope, single_device):
         single = build(cls)
         single.set_weights(weights)
         alone = single.evaluate(x, batch_size=64, verbose=0, return_dict=True)
-    return {"history": history.history, "reported": reported, "single": alone, "codes_per_mmd": codes_per_mmd}
+    return {
+        "history": history.history,
+        "reported": reported,
+        "single": alone,
+        "codes_per_mmd": codes_per_mmd,
+    }
 """
 
 _TENSORFLOW = """
@@ -86,7 +91,12 @@ def _run(backend, body):
     if backend == "jax":
         env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
     result = subprocess.run(
-        [sys.executable, "-c", _COMMON + body], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600
+        [sys.executable, "-c", _COMMON + body],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -94,7 +104,9 @@ def _run(backend, body):
 
 @pytest.fixture(scope="module", params=["tensorflow", "jax"])
 def two_devices(request):
-    return request.param, _run(request.param, _TENSORFLOW if request.param == "tensorflow" else _JAX)
+    return request.param, _run(
+        request.param, _TENSORFLOW if request.param == "tensorflow" else _JAX
+    )
 
 
 WEIGHTS = {"Autoencoder": ("", 0.0), "VAE": ("kl_loss", 1.0), "CountingWAE": ("mmd_loss", 100.0)}
@@ -106,13 +118,26 @@ def test_trains_on_two_devices(two_devices):
     assert out["replicas"] == 2
     for name, (term, weight) in WEIGHTS.items():
         history, reported, single = out[name]["history"], out[name]["reported"], out[name]["single"]
-        assert all(abs(v) < 1e6 for values in history.values() for v in values), (backend, name, history)
+        assert all(abs(v) < 1e6 for values in history.values() for v in values), (
+            backend,
+            name,
+            history,
+        )
         # The loss reported on two devices is the whole batch's, not one device's
         # share: its terms add up, and the parts that draw no noise equal a
         # one-device evaluation of the same weights.
-        assert reported["loss"] == pytest.approx(reported["reconstruction_loss"] + weight * reported.get(term, 0.0), rel=1e-4)
-        deterministic = {"Autoencoder": "reconstruction_loss", "VAE": "kl_loss", "CountingWAE": "reconstruction_loss"}[name]
-        assert reported[deterministic] == pytest.approx(single[deterministic], rel=1e-4), (backend, name)
+        assert reported["loss"] == pytest.approx(
+            reported["reconstruction_loss"] + weight * reported.get(term, 0.0), rel=1e-4
+        )
+        deterministic = {
+            "Autoencoder": "reconstruction_loss",
+            "VAE": "kl_loss",
+            "CountingWAE": "reconstruction_loss",
+        }[name]
+        assert reported[deterministic] == pytest.approx(single[deterministic], rel=1e-4), (
+            backend,
+            name,
+        )
         # The VAE's reconstruction and the WAE's MMD draw fresh noise in each evaluation.
         assert reported["loss"] == pytest.approx(single["loss"], rel=0.1), (backend, name)
 
@@ -131,5 +156,8 @@ def test_an_uneven_batch_on_jax_gets_a_clear_error(two_devices):
     backend, out = two_devices
     if backend != "jax":
         pytest.skip("the check is for keras.distribution, on JAX")
-    assert "Received: x with 127 images and batch_size=64, so a last batch of 63 images" in out["uneven"]
+    assert (
+        "Received: x with 127 images and batch_size=64, so a last batch of 63 images"
+        in out["uneven"]
+    )
     assert "Use 126 of them" in out["uneven"]

@@ -1,4 +1,4 @@
-"""The graded assignments: questions inferred from the chapters, hidden tests, and `make grade` with otter."""
+"""The graded assignments: questions inferred from the chapters, hidden tests, `make grade`."""
 
 import csv
 import importlib.util
@@ -11,7 +11,11 @@ import scipy.linalg
 from scripts import assignments, book_index, grade, notebooks
 
 BOOK = book_index.Book()
-QUESTIONS = [(doc, q) for doc in BOOK.chapters() for q in assignments.questions(notebooks.read(BOOK.chapter_path(doc)))]
+QUESTIONS = [
+    (doc, q)
+    for doc in BOOK.chapters()
+    for q in assignments.questions(notebooks.read(BOOK.chapter_path(doc)))
+]
 
 # Typical wrong answers, each of which must lose marks.
 WRONG = {
@@ -37,7 +41,7 @@ def my_mmd(x, y):  # the biased estimate: keeps the i == j terms
     return gram(x, x).mean() + gram(y, y).mean() - 2 * gram(x, y).mean()
 """,
     "comparison-frechet-by-hand": """
-def my_frechet_distance(features_a, features_b):  # the product of the covariances, not its square root
+def my_frechet_distance(features_a, features_b):  # the covariances' product, not its square root
     cov_a, cov_b = np.cov(features_a, rowvar=False), np.cov(features_b, rowvar=False)
     mean_a, mean_b = features_a.mean(axis=0), features_b.mean(axis=0)
     return np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a + cov_b - 2 * cov_a @ cov_b)
@@ -61,7 +65,7 @@ def _hidden_tests(label):
 
 
 def _score(label, code):
-    """Runs the hidden tests of `label` in this process on the functions `code` defines: (points, possible)."""
+    """Runs the hidden tests of `label` here on the functions `code` defines: (points, possible)."""
     env = {"np": np, "scipy": scipy}
     try:
         exec(compile(code, label, "exec"), env)
@@ -87,14 +91,31 @@ def test_every_chapter_question_is_found_and_has_hidden_tests():
 
 def test_questions_are_inferred_from_stub_and_check():
     cells = [
-        {"cell_type": "markdown", "source": [":::{exercise}\n:label: demo-square\nSquare it.\n:::"]},
-        {"cell_type": "code", "id": "a", "source": ["def square(x):\n    raise NotImplementedError  # your code here"]},
+        {
+            "cell_type": "markdown",
+            "source": [":::{exercise}\n:label: demo-square\nSquare it.\n:::"],
+        },
+        {
+            "cell_type": "code",
+            "id": "a",
+            "source": ["def square(x):\n    raise NotImplementedError  # your code here"],
+        },
         {"cell_type": "code", "id": "b", "source": ["aelib.exercises.check_square(square);"]},
-        {"cell_type": "code", "id": "c", "source": ["def helper(x):\n    raise NotImplementedError"]},
-        {"cell_type": "code", "id": "d", "source": ["helper(3)"]},  # no check_*: not a graded question
+        {
+            "cell_type": "code",
+            "id": "c",
+            "source": ["def helper(x):\n    raise NotImplementedError"],
+        },
+        {
+            "cell_type": "code",
+            "id": "d",
+            "source": ["helper(3)"],
+        },  # no check_*: not a graded question
     ]
     found = assignments.questions({"cells": cells})
-    assert [(q["label"], q["function"], q["stub_id"], q["check_id"]) for q in found] == [("demo-square", "square", "a", "b")]
+    assert [(q["label"], q["function"], q["stub_id"], q["check_id"]) for q in found] == [
+        ("demo-square", "square", "a", "b")
+    ]
 
 
 @pytest.mark.parametrize("doc,question", QUESTIONS, ids=[q["label"] for _, q in QUESTIONS])
@@ -153,7 +174,9 @@ def test_grade_writes_one_row_per_submission(built, tmp_path):
     for cell in wrong["cells"]:
         if cell.get("id") == stub_id:
             cell["source"] = "def my_bernoulli_nll(x, logits):\n    return 1 / 0\n"
-    wrong["metadata"].pop("aelib_edition")  # renamed and stripped: recognised by the functions it defines
+    wrong["metadata"].pop(
+        "aelib_edition"
+    )  # renamed and stripped: recognised by the functions it defines
     (folder / "dan.ipynb").write_text(json.dumps(wrong))
     (folder / "eve.ipynb").write_text("this is a PDF, really")
     for cell in wrong["cells"]:
@@ -163,16 +186,30 @@ def test_grade_writes_one_row_per_submission(built, tmp_path):
     (folder / "fay" / "01_autoencoder.ipynb").write_text(json.dumps(wrong))
     rows = grade.grade_folder(folder, out, seconds=20)  # each of the others takes about 5 s
     table = {row["submission"]: row for row in csv.DictReader((folder / "grades.csv").open())}
-    assert set(table) == {"ada.ipynb", "ben.ipynb", "cleo.ipynb", "dan.ipynb", "eve.ipynb", "fay/01_autoencoder.ipynb"}
+    assert set(table) == {
+        "ada.ipynb",
+        "ben.ipynb",
+        "cleo.ipynb",
+        "dan.ipynb",
+        "eve.ipynb",
+        "fay/01_autoencoder.ipynb",
+    }
     assert len(rows) == 6
     assert float(table["fay/01_autoencoder.ipynb"]["total"]) == 0
     assert grade.TIMEOUT_NOTE in table["fay/01_autoencoder.ipynb"]["note"]
     labels = [q["label"] for q in found[reference]]
-    assert list(table["ada.ipynb"])[:2] == ["submission", "chapter"] and "total" in table["ada.ipynb"]
+    assert (
+        list(table["ada.ipynb"])[:2] == ["submission", "chapter"] and "total" in table["ada.ipynb"]
+    )
     assert float(table["ada.ipynb"]["total"]) == float(table["ada.ipynb"]["possible"]) > 0
     assert all(float(table["ada.ipynb"][label]) > 0 for label in labels)
     assert float(table["ben.ipynb"]["total"]) == 0 and "not done" in table["ben.ipynb"]["note"]
     assert 0 < float(table["cleo.ipynb"]["total"]) < float(table["cleo.ipynb"]["possible"])
     assert table["dan.ipynb"]["chapter"] == untouched
-    assert float(table["dan.ipynb"]["total"]) == 0 and "ZeroDivisionError" in table["dan.ipynb"]["note"]
-    assert float(table["eve.ipynb"]["total"]) == 0 and "not a notebook" in table["eve.ipynb"]["note"]
+    assert (
+        float(table["dan.ipynb"]["total"]) == 0
+        and "ZeroDivisionError" in table["dan.ipynb"]["note"]
+    )
+    assert (
+        float(table["eve.ipynb"]["total"]) == 0 and "not a notebook" in table["eve.ipynb"]["note"]
+    )

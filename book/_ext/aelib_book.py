@@ -33,7 +33,9 @@ def author_year(entry):
     given, three or more are "et al.".
     """
     people = entry.persons.get("author") or entry.persons.get("editor") or []
-    last = [" ".join(str(part) for part in p.rich_prelast_names + p.rich_last_names) for p in people]
+    last = [
+        " ".join(str(part) for part in p.rich_prelast_names + p.rich_last_names) for p in people
+    ]
     if not last:
         names = entry.fields.get("organization") or entry.fields.get("title") or entry.key
     elif len(last) == 1:
@@ -69,11 +71,15 @@ _TITLE_CALLS = {"set_title", "suptitle", "title"}
 
 
 def _figure_titles(source):
-    """The literal titles a cell's code gives its figure, in order (f-strings keep their text parts)."""
+    """The literal titles a cell's code gives its figure, in order (f-strings: their text parts)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:  # IPython magics (%pip) make a cell invalid Python
-        tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+        tree = ast.parse(
+            "\n".join(
+                line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
+            )
+        )
 
     def text(node):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -87,7 +93,9 @@ def _figure_titles(source):
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        name = (
+            node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        )
         if name.endswith("_diagram"):  # aelib.diagrams.vae_diagram(): "Diagram: vae"
             titles.append("Diagram: " + name.removesuffix("_diagram").replace("_", " "))
         found = [node.args[0]] if name in _TITLE_CALLS and node.args else []
@@ -100,13 +108,19 @@ def _figure_titles(source):
 
 def _plain(text):
     """Matplotlib mathtext ($\\mu$) and spacing to plain words for an alt text."""
-    text = re.sub(r"\$([^$]*)\$", lambda m: re.sub(r"\\(\w+)", r"\1", m.group(1)).replace("{", "").replace("}", ""), text)
+    text = re.sub(
+        r"\$([^$]*)\$",
+        lambda m: re.sub(r"\\(\w+)", r"\1", m.group(1)).replace("{", "").replace("}", ""),
+        text,
+    )
     return re.sub(r"\s+", " ", text).strip()
 
 
 def add_figure_alt_text(app, doctree, docname):
     """Gives every notebook image output without alt text the titles its cell draws."""
-    for cell in doctree.findall(lambda n: isinstance(n, nodes.container) and n.get("nb_element") == "cell_code"):
+    for cell in doctree.findall(
+        lambda n: isinstance(n, nodes.container) and n.get("nb_element") == "cell_code"
+    ):
         images = [img for img in cell.findall(nodes.image) if not img.get("alt")]
         if not images:
             continue
