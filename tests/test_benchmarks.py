@@ -541,3 +541,15 @@ def test_each_backend_gets_its_own_process_and_the_full_run_fits_12_minutes():
         settings.FULL.reference_budget_s in settings.FULL.budgets_s
     )  # ours comes from the budget run
     assert settings.SMOKE.reference_budget_s in settings.SMOKE.budgets_s
+
+
+def test_results_page_shows_the_chapter_times_that_make_execute_saved():
+    """One source of truth: the book's Results page includes benchmarks/results/results.md, whose
+    "Running the book" section must be the one execute.json gives (make execute rewrites both)."""
+    execute = json.loads((ROOT / "benchmarks" / "results" / "execute.json").read_text())
+    page = (ROOT / "benchmarks" / "results" / "results.md").read_text()
+    expected = "\n".join(report.execute_lines({"execute": execute}))
+    assert expected in page, (
+        "benchmarks/results/results.md disagrees with execute.json: run "
+        "`.venv/bin/python benchmarks/run.py --report` (make execute does it)"
+    )
