@@ -9,3 +9,16 @@ __version__ = "0.1.0"
 from aelib.budget import budget, fast_mode
 from aelib.data import DataFileError, Dataset, check_images, load_dataset, subset_indices
 from aelib.models import VAE, WAE, Autoencoder
+
+__all__ = [
+    "Autoencoder",
+    "DataFileError",
+    "Dataset",
+    "VAE",
+    "WAE",
+    "budget",
+    "check_images",
+    "fast_mode",
+    "load_dataset",
+    "subset_indices",
+]

@@ -33,9 +33,11 @@ def jax_version():
 
 
 def known_broken(version):
-    """True when `version` (a string such as "0.8.1") is in a series known to train wrong weights."""
+    """True when `version` (a string such as "0.8.1") is of a series that trains wrong weights."""
     if not isinstance(version, str) or not version:
-        raise ValueError(f"Expected a version string such as '0.8.1'. Received: version={version!r}")
+        raise ValueError(
+            f"Expected a version string such as '0.8.1'. Received: version={version!r}"
+        )
     series = ".".join(version.split(".")[:2])
     return series in BROKEN_JAX_SERIES
 
@@ -51,8 +53,9 @@ def check_backend():
     version = jax_version()
     if version is not None and known_broken(version):
         raise RuntimeError(
-            f"aelib refuses to train on jax {version}: with Keras's `fit`, jax {version.rsplit('.', 1)[0]}.x "
-            "was found to train wrong weights while the training log looks normal. "
+            f"aelib refuses to train on jax {version}: with Keras's `fit`, "
+            f"jax {version.rsplit('.', 1)[0]}.x was found to train wrong weights while the "
+            "training log looks normal. "
             f"Upgrade: {FIX}; or use the TensorFlow backend (KERAS_BACKEND=tensorflow). "
             f"To train anyway, set {OVERRIDE}=1."
         )
@@ -77,14 +80,20 @@ def check_batches(num_images, batch_size, name="x"):
     batch_size = 32 if batch_size is None else int(batch_size)
     last = num_images % batch_size
     if batch_size % devices:
-        problem, fix = f"batches of {batch_size} images", f"Choose a batch_size that is a multiple of {devices}"
+        problem, fix = (
+            f"batches of {batch_size} images",
+            f"Choose a batch_size that is a multiple of {devices}",
+        )
     elif last % devices:
         keep = num_images - last % devices
-        problem, fix = f"a last batch of {last} images", f"Use {keep} of them (for example `{name}[:{keep}]`)"
+        problem, fix = (
+            f"a last batch of {last} images",
+            f"Use {keep} of them (for example `{name}[:{keep}]`)",
+        )
     else:
         return
     raise ValueError(
-        f"On {devices} devices (keras.distribution.DataParallel) every batch must split into {devices} equal "
-        f"shares, the last batch of an epoch too. Received: {name} with {num_images} images and "
-        f"batch_size={batch_size}, so {problem}. {fix}."
+        f"On {devices} devices (keras.distribution.DataParallel) every batch must split into "
+        f"{devices} equal shares, the last batch of an epoch too. Received: {name} with "
+        f"{num_images} images and batch_size={batch_size}, so {problem}. {fix}."
     )

@@ -23,6 +23,8 @@ import zlib
 
 import numpy as np
 
+from aelib.checks import check_integer
+
 IMAGE_SHAPE = (28, 28, 1)
 
 _IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
@@ -136,11 +138,7 @@ def subset_indices(labels, size, seed=0, stratified=False):
     n = labels.shape[0]
     if size is None:
         return np.arange(n)
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 0 < size <= n:
-        raise ValueError(
-            f"Expected `size` to be an integer between 1 and the number of examples ({n}). "
-            f"Received: size={size!r}"
-        )
+    size = check_integer(size, "size", high=n, high_is="the number of examples")
     rng = np.random.default_rng(seed)
     if not stratified:
         return np.sort(rng.choice(n, size=size, replace=False))
@@ -214,12 +212,16 @@ def _find_and_read(name, spec):
                 f"holding the {name} files.{hint} Unset AELIB_DATA_DIR to use the "
                 f"default locations."
             )
-        return _read_folder(directory, spec, fix="Replace it with a good copy, or unset AELIB_DATA_DIR.")
+        return _read_folder(
+            directory, spec, fix="Replace it with a good copy, or unset AELIB_DATA_DIR."
+        )
 
     debian = _DEBIAN_ROOT / folder
     if debian.is_dir() and all((debian / f).exists() for f in _FILES.values()):
         package = spec["debian_package"] or "the package that installed it"
-        return _read_folder(debian, spec, fix=f"Reinstall it: apt-get install --reinstall {package}")
+        return _read_folder(
+            debian, spec, fix=f"Reinstall it: apt-get install --reinstall {package}"
+        )
 
     return _download(name, spec)
 
@@ -238,7 +240,10 @@ def _cannot_download(name, spec, error):
     """The error for a download that failed: where else the files can come from."""
     where = f"in {_DEBIAN_ROOT / spec['folder']}"
     if spec["debian_package"]:
-        where = f"install Debian's package (apt-get install {spec['debian_package']}), which puts them {where}"
+        where = (
+            f"install Debian's package (apt-get install {spec['debian_package']}), which "
+            f"puts them {where}"
+        )
     else:
         where = f"put the four IDX files {where}"
     return DataFileError(
@@ -261,13 +266,15 @@ def _download(name, spec):
         for key, array in arrays.items():
             count = spec["sizes"][key[2:]]
             expected = (count,) + IMAGE_SHAPE[:2] if key.startswith("x_") else (count,)
-            if array.dtype != np.uint8 or array.shape != expected or (
-                key.startswith("y_") and array.max() > 9
+            if (
+                array.dtype != np.uint8
+                or array.shape != expected
+                or (key.startswith("y_") and array.max() > 9)
             ):
                 raise DataFileError(
-                    f"Keras's MNIST file holds {key} of shape {array.shape} and dtype {array.dtype}; "
-                    f"expected {expected} uint8 (labels 0..9). Delete ~/.keras/datasets/mnist.npz "
-                    f"and run again to download it anew."
+                    f"Keras's MNIST file holds {key} of shape {array.shape} and dtype "
+                    f"{array.dtype}; expected {expected} uint8 (labels 0..9). "
+                    "Delete ~/.keras/datasets/mnist.npz and run again to download it anew."
                 )
         return arrays
     arrays = {}
@@ -275,7 +282,9 @@ def _download(name, spec):
         try:
             path = pathlib.Path(
                 keras.utils.get_file(
-                    filename, origin=spec["origin"] + filename, cache_subdir=f"datasets/{spec['folder']}"
+                    filename,
+                    origin=spec["origin"] + filename,
+                    cache_subdir=f"datasets/{spec['folder']}",
                 )
             )
         except Exception as error:  # Keras raises a bare Exception("URL fetch failure ...")
@@ -320,13 +329,16 @@ def _read_idx(path, key, spec, fix):
     """Reads one IDX file and checks it holds what `key` ("x_train", ...) needs."""
     is_images = key.startswith("x_")
     data = _read_gzip(path, fix)
-    dims, offset = _read_header(data, path, _IMAGES_MAGIC if is_images else _LABELS_MAGIC,
-                                3 if is_images else 1, fix)
+    dims, offset = _read_header(
+        data, path, _IMAGES_MAGIC if is_images else _LABELS_MAGIC, 3 if is_images else 1, fix
+    )
     count = spec["sizes"][key[2:]]
     if dims[0] != count:
         raise DataFileError(f"{path} holds {dims[0]} examples; expected {count}. {fix}")
     if is_images and dims[1:] != IMAGE_SHAPE[:2]:
-        raise DataFileError(f"{path} holds images of {dims[1]}x{dims[2]} pixels; expected 28x28. {fix}")
+        raise DataFileError(
+            f"{path} holds images of {dims[1]}x{dims[2]} pixels; expected 28x28. {fix}"
+        )
     array = np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
     num_classes = len(spec["class_names"])
     if not is_images and array.max() >= num_classes:
@@ -361,18 +373,27 @@ def check_images(images, name="x"):
             f"Received: {name}.shape={array.shape}"
         )
     if array.shape[0] == 0:
-        raise ValueError(f"Expected at least one image in `{name}`. Received: {name}.shape={array.shape}")
+        raise ValueError(
+            f"Expected at least one image in `{name}`. Received: {name}.shape={array.shape}"
+        )
     if not np.issubdtype(array.dtype, np.floating):
         hint = " Did you forget to divide by 255?" if np.issubdtype(array.dtype, np.integer) else ""
         raise ValueError(
-            f"Expected `{name}` to hold float pixel values in [0, 1].{hint} Received: {name}.dtype={array.dtype}"
+            f"Expected `{name}` to hold float pixel values in [0, 1].{hint} Received: "
+            f"{name}.dtype={array.dtype}"
         )
     array = array.astype(np.float32, copy=False)
     if np.isnan(array).any():
-        raise ValueError(f"Expected `{name}` to hold no NaN; {int(np.isnan(array).sum())} pixels are NaN.")
+        raise ValueError(
+            f"Expected `{name}` to hold no NaN; {int(np.isnan(array).sum())} pixels are NaN."
+        )
     low, high = float(array.min()), float(array.max())
     if low < 0.0 or high > 1.0:
-        hint = " Did you forget to divide by 255?" if high > 1.0 and high <= 255.0 and low >= 0.0 else ""
+        hint = (
+            " Did you forget to divide by 255?"
+            if high > 1.0 and high <= 255.0 and low >= 0.0
+            else ""
+        )
         raise ValueError(
             f"Expected pixel values in [0, 1] in `{name}`; they range from {low} to {high}.{hint}"
         )

@@ -49,10 +49,19 @@ def autoencoder_diagram():
     _arrow(ax, (7.45, 1.8), (7.9, 1.8))
     _box(ax, (8.85, 1.8), 1.9, 1.3, "reconstruction\n$\\hat{x} = \\sigma(g_\\theta(z))$", DATA)
     # The loss compares the reconstruction with the input, below the chain.
-    _box(ax, (4.6, 0.4), 5.4, 0.55, "reconstruction loss $-\\log p_\\theta(x \\mid z)$ compares $\\hat{x}$ with $x$", LOSS)
+    _box(
+        ax,
+        (4.6, 0.4),
+        5.4,
+        0.55,
+        "reconstruction loss $-\\log p_\\theta(x \\mid z)$ compares $\\hat{x}$ with $x$",
+        LOSS,
+    )
     _loss_line(ax, [(0.75, 1.15), (0.75, 0.4), (1.9, 0.4)])
     _loss_line(ax, [(8.85, 1.15), (8.85, 0.4), (7.3, 0.4)])
-    ax.text(4.6, 2.45, "the bottleneck", ha="center", va="bottom", fontsize=FONT_SIZE, style="italic")
+    ax.text(
+        4.6, 2.45, "the bottleneck", ha="center", va="bottom", fontsize=FONT_SIZE, style="italic"
+    )
     return fig
 
 
@@ -62,7 +71,9 @@ def vae_diagram():
     Returns:
         A matplotlib `Figure`.
     """
-    fig, ax = _canvas(12.0, 4.3, "The variational autoencoder: a distribution per image, a draw, two loss terms")
+    fig, ax = _canvas(
+        12.0, 4.3, "The variational autoencoder: a distribution per image, a draw, two loss terms"
+    )
     y = 2.15  # the height of the forward path
     _box(ax, (0.65, y), 0.9, 1.2, "image\n$x$", DATA)
     _arrow(ax, (1.1, y), (1.45, y))
@@ -77,7 +88,14 @@ def vae_diagram():
     _arrow(ax, (4.4, y + 0.45), (4.85, y + 0.2))
     _arrow(ax, (4.4, y - 0.45), (4.85, y - 0.2))
     _circle(ax, (5.95, 0.55), 0.4, "$\\epsilon$", RANDOM)
-    ax.text(6.45, 0.55, "$\\epsilon \\sim \\mathcal{N}(0, I)$", ha="left", va="center", fontsize=FONT_SIZE)
+    ax.text(
+        6.45,
+        0.55,
+        "$\\epsilon \\sim \\mathcal{N}(0, I)$",
+        ha="left",
+        va="center",
+        fontsize=FONT_SIZE,
+    )
     _arrow(ax, (5.95, 0.95), (5.95, y - 0.5))
     _arrow(ax, (7.05, y), (7.45, y))
     _box(ax, (7.85, y), 0.8, 0.7, "$z$", CODE)
@@ -86,19 +104,38 @@ def vae_diagram():
     _arrow(ax, (10.1, y), (10.45, y))
     _box(ax, (11.2, y), 1.3, 1.2, "logits\n$\\ell$", DATA)
     # The two loss terms, on top.
-    _box(ax, (3.85, 3.75), 2.9, 0.8, "KL term\n$\\mathrm{KL}(q_\\phi(z \\mid x) \\,\\Vert\\, \\mathcal{N}(0, I))$", LOSS)
+    _box(
+        ax,
+        (3.85, 3.75),
+        2.9,
+        0.8,
+        "KL term\n$\\mathrm{KL}(q_\\phi(z \\mid x) \\,\\Vert\\, \\mathcal{N}(0, I))$",
+        LOSS,
+    )
     _loss_line(ax, [(3.85, y + 0.75), (3.85, 3.35)])
-    _box(ax, (10.45, 3.75), 2.8, 0.8, "reconstruction term\n$-\\log p_\\theta(x \\mid z)$ from $\\ell$ and $x$", LOSS)
+    _box(
+        ax,
+        (10.45, 3.75),
+        2.8,
+        0.8,
+        "reconstruction term\n$-\\log p_\\theta(x \\mid z)$ from $\\ell$ and $x$",
+        LOSS,
+    )
     _loss_line(ax, [(11.2, y + 0.6), (11.2, 3.35)])
     ax.text(
-        7.15, 3.75, "loss = reconstruction + KL\n= the negative ELBO",
-        ha="center", va="center", fontsize=FONT_SIZE, style="italic",
+        7.15,
+        3.75,
+        "loss = reconstruction + KL\n= the negative ELBO",
+        ha="center",
+        va="center",
+        fontsize=FONT_SIZE,
+        style="italic",
     )
     return fig
 
 
 def reparameterization_diagram():
-    """Draws the reparameterization trick: a random node blocks the gradient; an outside noise does not.
+    """Draws the reparameterization trick: a random node blocks the gradient, outside noise not.
 
     Left, z is drawn from N(mu, sigma^2) inside the graph, and the gradient of
     the loss stops at z. Right, z = mu + sigma * eps with eps drawn outside, so
@@ -108,8 +145,19 @@ def reparameterization_diagram():
         A matplotlib `Figure`.
     """
     fig, ax = _canvas(12.0, 4.75, "Why the reparameterization trick lets the gradient through")
-    for left, heading in ((0.0, "without: $z$ is a random draw"), (6.2, "with: $z$ is computed, $\\epsilon$ is the draw")):
-        ax.text(left + 2.9, 4.55, heading, ha="center", va="center", fontsize=FONT_SIZE + 1, weight="bold")
+    for left, heading in (
+        (0.0, "without: $z$ is a random draw"),
+        (6.2, "with: $z$ is computed, $\\epsilon$ is the draw"),
+    ):
+        ax.text(
+            left + 2.9,
+            4.55,
+            heading,
+            ha="center",
+            va="center",
+            fontsize=FONT_SIZE + 1,
+            weight="bold",
+        )
     ax.plot([6.0, 6.0], [0.1, 4.7], color="#999999", lw=1)
 
     # Left: z ~ N(mu, sigma^2) is a random node.
@@ -121,14 +169,27 @@ def reparameterization_diagram():
     _box(ax, (5.0, 2.6), 1.2, 0.7, "loss", LOSS)
     _arrow(ax, (3.75, 2.6), (4.4, 2.6))
     _gradient(ax, (4.4, 2.3), (3.72, 2.3))
-    ax.text(4.05, 2.15, "$\\partial L / \\partial z$", ha="center", va="top", fontsize=FONT_SIZE, color=GRADIENT)
+    ax.text(
+        4.05,
+        2.15,
+        "$\\partial L / \\partial z$",
+        ha="center",
+        va="top",
+        fontsize=FONT_SIZE,
+        color=GRADIENT,
+    )
     # The gradient has nowhere to go: the draw has no derivative with respect to mu or sigma.
     for start, end in (((2.45, 3.25), (1.35, 3.85)), ((2.45, 1.95), (1.35, 1.35))):
         _gradient(ax, start, end)
         _cross(ax, ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2))
     ax.text(
-        2.9, 0.75, "blocked: a draw has no derivative\nwith respect to $\\mu$ or $\\sigma$",
-        ha="center", va="center", fontsize=FONT_SIZE, color=GRADIENT,
+        2.9,
+        0.75,
+        "blocked: a draw has no derivative\nwith respect to $\\mu$ or $\\sigma$",
+        ha="center",
+        va="center",
+        fontsize=FONT_SIZE,
+        color=GRADIENT,
     )
 
     # Right: z = mu + sigma * eps is a deterministic node; eps comes from outside.
@@ -137,34 +198,71 @@ def reparameterization_diagram():
     _box(ax, (o + 0.8, 1.6), 1.0, 0.6, "$\\sigma$", CODE)
     _box(ax, (o + 3.1, 2.6), 1.7, 0.9, "$z = \\mu + \\sigma\\,\\epsilon$", CODE)
     _circle(ax, (o + 3.1, 0.7), 0.45, "$\\epsilon$", RANDOM)
-    ax.text(o + 3.65, 0.7, "$\\epsilon \\sim \\mathcal{N}(0, 1)$", ha="left", va="center", fontsize=FONT_SIZE)
+    ax.text(
+        o + 3.65,
+        0.7,
+        "$\\epsilon \\sim \\mathcal{N}(0, 1)$",
+        ha="left",
+        va="center",
+        fontsize=FONT_SIZE,
+    )
     _arrow(ax, (o + 3.1, 1.15), (o + 3.1, 2.15))
     _arrow(ax, (o + 1.3, 3.5), (o + 2.25, 2.95))
     _arrow(ax, (o + 1.3, 1.7), (o + 2.25, 2.25))
     _box(ax, (o + 5.1, 2.6), 1.0, 0.7, "loss", LOSS)
     _arrow(ax, (o + 3.95, 2.6), (o + 4.6, 2.6))
     _gradient(ax, (o + 4.6, 2.3), (o + 3.95, 2.3))
-    ax.text(o + 4.3, 2.15, "$\\partial L / \\partial z$", ha="center", va="top", fontsize=FONT_SIZE, color=GRADIENT)
+    ax.text(
+        o + 4.3,
+        2.15,
+        "$\\partial L / \\partial z$",
+        ha="center",
+        va="top",
+        fontsize=FONT_SIZE,
+        color=GRADIENT,
+    )
     _gradient(ax, (o + 2.35, 3.25), (o + 1.35, 3.85))
-    ax.text(o + 2.0, 3.95, "$\\partial z / \\partial \\mu = 1$", ha="left", va="bottom", fontsize=FONT_SIZE, color=GRADIENT)
+    ax.text(
+        o + 2.0,
+        3.95,
+        "$\\partial z / \\partial \\mu = 1$",
+        ha="left",
+        va="bottom",
+        fontsize=FONT_SIZE,
+        color=GRADIENT,
+    )
     _gradient(ax, (o + 2.35, 1.95), (o + 1.35, 1.35))
-    ax.text(o + 1.0, 1.15, "$\\partial z / \\partial \\sigma = \\epsilon$", ha="center", va="top", fontsize=FONT_SIZE, color=GRADIENT)
+    ax.text(
+        o + 1.0,
+        1.15,
+        "$\\partial z / \\partial \\sigma = \\epsilon$",
+        ha="center",
+        va="top",
+        fontsize=FONT_SIZE,
+        color=GRADIENT,
+    )
 
     # A key for the two kinds of arrow.
     _arrow(ax, (0.3, 0.25), (0.9, 0.25))
     ax.text(1.0, 0.25, "forward: values", ha="left", va="center", fontsize=FONT_SIZE)
     _gradient(ax, (3.3, 0.25), (3.9, 0.25))
-    ax.text(4.0, 0.25, "backward: gradients", ha="left", va="center", fontsize=FONT_SIZE, color=GRADIENT)
+    ax.text(
+        4.0, 0.25, "backward: gradients", ha="left", va="center", fontsize=FONT_SIZE, color=GRADIENT
+    )
     return fig
 
 
 def wae_diagram():
-    """Draws the WAE-MMD: a deterministic encoder, a batch of codes Q_Z matched to prior draws P_Z by MMD.
+    """Draws the WAE-MMD: a deterministic encoder, a batch of codes Q_Z matched to P_Z draws by MMD.
 
     Returns:
         A matplotlib `Figure`.
     """
-    fig, ax = _canvas(12.0, 4.5, "The Wasserstein autoencoder: the codes of a batch, together, must look like the prior")
+    fig, ax = _canvas(
+        12.0,
+        4.5,
+        "The Wasserstein autoencoder: the codes of a batch, together, must look like the prior",
+    )
     y = 3.5  # the height of the reconstruction path
     _box(ax, (0.8, y), 1.2, 1.2, "batch of\nimages $x_i$", DATA)
     _arrow(ax, (1.4, y), (1.75, y))
@@ -187,12 +285,24 @@ def wae_diagram():
     _box(ax, (7.2, 1.0), 2.3, 1.0, "MMD penalty\n$\\mathrm{MMD}_k(Q_Z, P_Z)$", LOSS)
     _box(ax, (10.55, 1.0), 2.8, 1.5, "", RANDOM)
     _scatter_in(ax, rng.standard_normal((60, 2)), (9.8, 1.0), 0.55, "#6a3d9a")
-    ax.text(10.5, 1.0, "prior draws\n$\\tilde z_i \\sim P_Z$", ha="left", va="center", fontsize=FONT_SIZE)
+    ax.text(
+        10.5,
+        1.0,
+        "prior draws\n$\\tilde z_i \\sim P_Z$",
+        ha="left",
+        va="center",
+        fontsize=FONT_SIZE,
+    )
     _arrow(ax, (4.8, 1.0), (6.05, 1.0), style="loss")
     _arrow(ax, (9.15, 1.0), (8.35, 1.0), style="loss")
     ax.text(
-        10.3, 2.45, "loss = reconstruction + $\\lambda$ MMD",
-        ha="center", va="center", fontsize=FONT_SIZE, style="italic",
+        10.3,
+        2.45,
+        "loss = reconstruction + $\\lambda$ MMD",
+        ha="center",
+        va="center",
+        fontsize=FONT_SIZE,
+        style="italic",
     )
     return fig
 
@@ -215,8 +325,13 @@ def _box(ax, center, width, height, text, color):
     x, y = center
     ax.add_patch(
         FancyBboxPatch(
-            (x - width / 2, y - height / 2), width, height,
-            boxstyle="round,pad=0,rounding_size=0.08", facecolor=color, edgecolor=EDGE, lw=1.2,
+            (x - width / 2, y - height / 2),
+            width,
+            height,
+            boxstyle="round,pad=0,rounding_size=0.08",
+            facecolor=color,
+            edgecolor=EDGE,
+            lw=1.2,
         )
     )
     if text:
@@ -226,11 +341,15 @@ def _box(ax, center, width, height, text, color):
 def _funnel(ax, left, right, height_left, height_right, y, text, color):
     """A trapezoid: a network that narrows (or widens) from its input to its output."""
     corners = [
-        (left, y - height_left / 2), (right, y - height_right / 2),
-        (right, y + height_right / 2), (left, y + height_left / 2),
+        (left, y - height_left / 2),
+        (right, y - height_right / 2),
+        (right, y + height_right / 2),
+        (left, y + height_left / 2),
     ]
     ax.add_patch(Polygon(corners, closed=True, facecolor=color, edgecolor=EDGE, lw=1.2))
-    ax.text((left + right) / 2, y, text, ha="center", va="center", fontsize=FONT_SIZE, linespacing=1.4)
+    ax.text(
+        (left + right) / 2, y, text, ha="center", va="center", fontsize=FONT_SIZE, linespacing=1.4
+    )
 
 
 def _circle(ax, center, radius, text, color):
@@ -241,7 +360,9 @@ def _circle(ax, center, radius, text, color):
 def _arrow(ax, start, end, style="value"):
     line = {"value": dict(color=EDGE, ls="-"), "loss": dict(color=GRADIENT, ls="--")}[style]
     ax.annotate(
-        "", xy=end, xytext=start,
+        "",
+        xy=end,
+        xytext=start,
         arrowprops=dict(arrowstyle="-|>", lw=1.4, shrinkA=0, shrinkB=0, mutation_scale=14, **line),
     )
 
@@ -249,8 +370,18 @@ def _arrow(ax, start, end, style="value"):
 def _gradient(ax, start, end):
     """A backward arrow: the gradient flowing from `start` to `end`."""
     ax.annotate(
-        "", xy=end, xytext=start,
-        arrowprops=dict(arrowstyle="-|>", lw=1.6, ls=(0, (4, 2)), color=GRADIENT, shrinkA=0, shrinkB=0, mutation_scale=14),
+        "",
+        xy=end,
+        xytext=start,
+        arrowprops=dict(
+            arrowstyle="-|>",
+            lw=1.6,
+            ls=(0, (4, 2)),
+            color=GRADIENT,
+            shrinkA=0,
+            shrinkB=0,
+            mutation_scale=14,
+        ),
     )
 
 
@@ -267,14 +398,18 @@ def _loss_line(ax, points, arrow=False):
 def _cross(ax, center, size=0.16):
     x, y = center
     for dx in (-size, size):
-        ax.plot([x - dx, x + dx], [y - size, y + size], color=GRADIENT, lw=3, solid_capstyle="round")
+        ax.plot(
+            [x - dx, x + dx], [y - size, y + size], color=GRADIENT, lw=3, solid_capstyle="round"
+        )
 
 
 def _scatter_in(ax, points, center, radius, color):
     """Draws 2-D points scaled into a disc of `radius` around `center`."""
     points = np.asarray(points, dtype=float)
     scale = radius / max(3.0, np.abs(points).max())
-    ax.scatter(center[0] + scale * points[:, 0], center[1] + scale * points[:, 1], s=6, color=color, lw=0)
+    ax.scatter(
+        center[0] + scale * points[:, 0], center[1] + scale * points[:, 1], s=6, color=color, lw=0
+    )
 
 
 def _cloud_of_codes(rng, n):

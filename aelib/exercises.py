@@ -26,12 +26,21 @@ def check_reparameterization(fn, seed=0):
     z_log_var = rng.uniform(-6.0, 6.0, size=(64, 4)).astype(np.float32)
     expected = z_mean + np.exp(0.5 * z_log_var) * noise
     slips = [
-        (z_mean + np.exp(z_log_var) * noise, "you multiply the noise by the variance exp(z_log_var); "
-         "the standard deviation is exp(z_log_var / 2)."),
-        (z_mean + z_log_var * noise, "you multiply the noise by z_log_var itself; "
-         "the standard deviation is exp(z_log_var / 2)."),
-        (z_mean + np.exp(-0.5 * z_log_var) * noise, "you multiply the noise by exp(-z_log_var / 2), "
-         "one over the standard deviation; the standard deviation is exp(z_log_var / 2)."),
+        (
+            z_mean + np.exp(z_log_var) * noise,
+            "you multiply the noise by the variance exp(z_log_var); "
+            "the standard deviation is exp(z_log_var / 2).",
+        ),
+        (
+            z_mean + z_log_var * noise,
+            "you multiply the noise by z_log_var itself; "
+            "the standard deviation is exp(z_log_var / 2).",
+        ),
+        (
+            z_mean + np.exp(-0.5 * z_log_var) * noise,
+            "you multiply the noise by exp(-z_log_var / 2), "
+            "one over the standard deviation; the standard deviation is exp(z_log_var / 2).",
+        ),
     ]
     return _verdict("reparameterization", fn, (z_mean, z_log_var, noise), expected, slips=slips)
 
@@ -51,12 +60,20 @@ def check_gaussian_kl(fn, seed=0):
     variance, square = np.exp(z_log_var), z_mean**2
     slips = [
         (2 * expected, "yours is twice aelib's: the sum over dimensions is multiplied by 1/2."),
-        (0.5 * np.sum(variance + square - 1 + z_log_var, axis=-1),
-         "the log-variance enters with a minus sign: 1/2 sum (exp(z_log_var) + z_mean^2 - 1 - z_log_var)."),
-        (0.5 * np.sum(variance + square - z_log_var, axis=-1),
-         "the -1 is missing: without it the divergence of the prior to itself is not 0."),
-        (0.5 * np.sum(np.exp(2 * z_log_var) + square - 1 - 2 * z_log_var, axis=-1),
-         "you read z_log_var as the log of the standard deviation; it is the log of the variance."),
+        (
+            0.5 * np.sum(variance + square - 1 + z_log_var, axis=-1),
+            "the log-variance enters with a minus sign: "
+            "1/2 sum (exp(z_log_var) + z_mean^2 - 1 - z_log_var).",
+        ),
+        (
+            0.5 * np.sum(variance + square - z_log_var, axis=-1),
+            "the -1 is missing: without it the divergence of the prior to itself is not 0.",
+        ),
+        (
+            0.5 * np.sum(np.exp(2 * z_log_var) + square - 1 - 2 * z_log_var, axis=-1),
+            "you read z_log_var as the log of the standard deviation; "
+            "it is the log of the variance.",
+        ),
     ]
     return _verdict("gaussian_kl", fn, (z_mean, z_log_var), expected, slips=slips)
 
@@ -91,7 +108,7 @@ def check_bernoulli_nll(fn, seed=0):
 
 
 def check_mmd(fn, kernel="imq", seed=0):
-    """Checks `fn(x, y)` against `aelib.divergences.mmd(x, y, kernel=kernel)` (the unbiased estimate)."""
+    """Checks `fn(x, y)` against `aelib.divergences.mmd(x, y, kernel=kernel)` (unbiased)."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(50, 3)).astype(np.float32)
     y = (rng.normal(size=(60, 3)) + 0.5).astype(np.float32)
@@ -100,7 +117,7 @@ def check_mmd(fn, kernel="imq", seed=0):
 
 
 def _verdict(name, fn, args, expected, slips=()):
-    """Prints and returns the verdict on `fn(*args)`; `slips` pairs a known wrong answer with a hint."""
+    """Prints and returns the verdict on `fn(*args)`; `slips` pairs wrong answers with hints."""
     message = _compare(name, _call(fn, args), expected, slips)
     print(message)
     return message
@@ -115,7 +132,10 @@ def _call(fn, args):
 
 def _compare(name, result, expected, slips=()):
     if result is None:
-        return f"Not done yet: your {name} returned None. Fill in the function and run this cell again."
+        return (
+            f"Not done yet: your {name} returned None. "
+            "Fill in the function and run this cell again."
+        )
     result = np.asarray(ops.convert_to_numpy(result), dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if result.shape != expected.shape:
@@ -132,18 +152,23 @@ def _compare(name, result, expected, slips=()):
 
 
 def check_frechet_distance(fn, features=None, seed=0):
-    """Checks `fn(features_a, features_b)` against `aelib.metrics.frechet_distance`.
+    """Checks `fn(features_a, features_b)` against `aelib.frechet.frechet_distance`.
 
     The inputs: random features of different sizes, among them a set of only 20
     rows, where dividing the covariance by N instead of N - 1 shows; and, when
     `features` is given as a pair `(features_a, features_b)`, that pair too (a
     chapter passes the classifier features of real images).
     """
-    from aelib.metrics import frechet_distance  # here, not at the top: metrics loads the classifier module
+    from aelib.frechet import (
+        frechet_distance,
+    )  # here, not at the top: it loads the classifier module
 
     rng = np.random.default_rng(seed)
     pairs = [
-        (rng.normal(size=(500, 8)), 0.5 * rng.normal(size=(400, 8)) @ rng.normal(size=(8, 8)) + 1.0),
+        (
+            rng.normal(size=(500, 8)),
+            0.5 * rng.normal(size=(400, 8)) @ rng.normal(size=(8, 8)) + 1.0,
+        ),
         (rng.normal(size=(20, 4)), 2.0 * rng.normal(size=(30, 4))),
     ]
     if features is not None:
@@ -154,25 +179,32 @@ def check_frechet_distance(fn, features=None, seed=0):
         except NotImplementedError:
             result = None
         if result is None:
-            message = "Not done yet: your frechet_distance returned None. Fill in the function and run this cell again."
+            message = (
+                "Not done yet: your frechet_distance returned None. "
+                "Fill in the function and run this cell again."
+            )
             break
         result = float(np.real(np.asarray(ops.convert_to_numpy(result))))
         expected = frechet_distance(a, b)
         if not np.isclose(result, expected, rtol=1e-4, atol=1e-6):
             message = (
-                f"Not yet: on features of shapes {a.shape} and {b.shape} your frechet_distance gives "
-                f"{result:.6g}; aelib's gives {expected:.6g}."
+                f"Not yet: on features of shapes {a.shape} and {b.shape} your frechet_distance "
+                f"gives {result:.6g}; aelib's gives {expected:.6g}."
             )
             break
     else:
-        message = f"Correct: your frechet_distance matches aelib's on all {len(pairs)} pairs of features."
+        message = (
+            f"Correct: your frechet_distance matches aelib's on all {len(pairs)} pairs of features."
+        )
     print(message)
     return message
 
 
 def check_knn_weights(fn, seed=0):
-    """Checks `fn(codes, k, dimension)` against `aelib.rebalance.weights_from_codes` (chapter 5)."""
-    from aelib.rebalance import weights_from_codes  # here, so that this chapter's check stays in one place
+    """Checks `fn(codes, k, dimension)` against `aelib.density.weights_from_codes` (chapter 5)."""
+    from aelib.density import (
+        weights_from_codes,
+    )  # here, so that this chapter's check stays in one place
 
     rng = np.random.default_rng(seed)
     codes = np.concatenate([rng.normal(size=(200, 3)), rng.normal(size=(20, 3)) + 6])

@@ -52,3 +52,24 @@ def bernoulli_nll(x, logits):
     if len(x_shape) == 1:
         return per_pixel  # one value per example already
     return ops.sum(per_pixel, axis=tuple(range(1, len(x_shape))))  # (batch,)
+
+
+def weighted_mean(values, sample_weight=None):
+    """The mean of per-example `values` over a batch, weighted by `sample_weight` if given.
+
+    Args:
+        values: a tensor of shape `(batch,)`, e.g. `bernoulli_nll(x, logits)`.
+        sample_weight: `None` (every example counts the same) or one weight per example.
+
+    Returns:
+        A scalar tensor: `sum(weight * value) / sum(weight)`.
+
+    Example:
+
+    >>> weighted_mean(keras.ops.convert_to_tensor([1.0, 3.0]), [3.0, 1.0])  # (3 + 3) / 4
+    1.5
+    """
+    if sample_weight is None:
+        return ops.mean(values)
+    weights = ops.reshape(ops.cast(sample_weight, values.dtype), (-1,))
+    return ops.sum(values * weights) / ops.maximum(ops.sum(weights), 1e-12)

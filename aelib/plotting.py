@@ -4,7 +4,9 @@ Each function draws into a matplotlib Axes (a new figure when none is given)
 and returns it, so a chapter can add titles or put several panels side by side.
 """
 
+import ast
 import inspect
+import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,20 +29,29 @@ def image_grid(images, ncols=8, title=None, ax=None, row_labels=None):
     if images.ndim == 4:
         images = images[..., 0]
     if images.ndim != 3:
-        raise ValueError(f"Expected images of shape (N, H, W) or (N, H, W, 1). Received: shape={images.shape}")
+        raise ValueError(
+            f"Expected images of shape (N, H, W) or (N, H, W, 1). Received: shape={images.shape}"
+        )
     n, height, width = images.shape
     nrows = int(np.ceil(n / ncols))
     gap = 2
-    canvas = np.zeros((nrows * (height + gap) - gap, ncols * (width + gap) - gap))  # white under gray_r
+    canvas = np.zeros(
+        (nrows * (height + gap) - gap, ncols * (width + gap) - gap)
+    )  # white under gray_r
     for i, image in enumerate(images):
         r, c = divmod(i, ncols)
-        canvas[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = image
+        canvas[
+            r * (height + gap) : r * (height + gap) + height,
+            c * (width + gap) : c * (width + gap) + width,
+        ] = image
     if ax is None:
         _, ax = plt.subplots(figsize=(ncols * 0.75, nrows * 0.75 + (0.4 if title else 0)))
     ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     if row_labels is not None:
-        ax.set_yticks([r * (height + gap) + height / 2 for r in range(nrows)], labels=list(row_labels))
+        ax.set_yticks(
+            [r * (height + gap) + height / 2 for r in range(nrows)], labels=list(row_labels)
+        )
         ax.tick_params(axis="y", length=0)
     else:
         ax.set_yticks([])
@@ -75,7 +86,14 @@ def latent_scatter(codes, labels=None, class_names=None, title=None, ax=None, li
         for label in np.unique(labels):
             chosen = labels == label
             name = class_names[label] if class_names is not None else str(label)
-            ax.scatter(codes[chosen, 0], codes[chosen, 1], s=2, alpha=0.6, color=cmap(label % 10), label=name)
+            ax.scatter(
+                codes[chosen, 0],
+                codes[chosen, 1],
+                s=2,
+                alpha=0.6,
+                color=cmap(label % 10),
+                label=name,
+            )
         ax.legend(markerscale=5, fontsize=9, loc="upper right", framealpha=0.8)
     draw_prior_circles(ax)
     if limit is None:
@@ -87,7 +105,14 @@ def draw_prior_circles(ax, radii=(1, 2, 3)):
     """Draws circles of the given radii around 0: the contours of the prior N(0, I) in 2-D."""
     angle = np.linspace(0, 2 * np.pi, 200)
     for radius in radii:
-        ax.plot(radius * np.cos(angle), radius * np.sin(angle), color="black", lw=0.6, ls="--", alpha=0.6)
+        ax.plot(
+            radius * np.cos(angle),
+            radius * np.sin(angle),
+            color="black",
+            lw=0.6,
+            ls="--",
+            alpha=0.6,
+        )
     return ax
 
 
@@ -103,9 +128,13 @@ def latent_manifold(model, limit=2.5, n=15, title=None, ax=None):
         The matplotlib Axes.
     """
     if model.latent_dim != 2:
-        raise ValueError(f"Expected a model with a 2-D latent space. Received: latent_dim={model.latent_dim}")
+        raise ValueError(
+            f"Expected a model with a 2-D latent space. Received: latent_dim={model.latent_dim}"
+        )
     values = np.linspace(-limit, limit, n)
-    grid = np.array([[x, y] for y in values[::-1] for x in values], dtype=np.float32)  # top row: largest z_2
+    grid = np.array(
+        [[x, y] for y in values[::-1] for x in values], dtype=np.float32
+    )  # top row: largest z_2
     ax = image_grid(model.decode(grid), ncols=n, title=title, ax=ax)
     ax.set_xlabel(f"$z_1$ from {-limit} to {limit}")
     ax.set_ylabel(f"$z_2$ from {limit} down to {-limit}")
@@ -147,22 +176,61 @@ def plot_history(history, keys=None, title=None, ax=None):
     return ax
 
 
-def show_source(obj):
+def show_source(obj, docstring=True):
     """Displays the source code of an aelib function, class or method in the notebook.
 
     The chapters teach from the library's own code: they show it with this
     function instead of copying it into a cell, so the book cannot drift from
     what runs.
+
+    Args:
+        obj: a function, class or method.
+        docstring: `False` leaves out the docstrings, where the chapter's prose
+            already says what they say.
     """
     from IPython.display import Markdown, display
 
-    display(Markdown(f"```python\n{inspect.getsource(obj).rstrip()}\n```"))
+    display(Markdown(f"```python\n{source_text(obj, docstring=docstring)}\n```"))
+
+
+def source_text(obj, docstring=True):
+    """The code `show_source` displays: the source of `obj`, dedented, with or without docstrings.
+
+    Example:
+
+    >>> print(source_text(VAE.loss_terms, docstring=False))  # `def loss_terms(` at the margin
+    """
+    source = textwrap.dedent(inspect.getsource(obj))
+    if not docstring:
+        lines = source.splitlines()
+        docstrings = [
+            node.body[0]
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+            and isinstance(node.body[0].value.value, str)
+        ]
+        for node in sorted(docstrings, key=lambda node: node.lineno, reverse=True):
+            del lines[node.lineno - 1 : node.end_lineno]  # ast counts lines from 1
+            if node.lineno <= len(lines) and not lines[node.lineno - 1].strip():
+                del lines[node.lineno - 1]  # the blank line that followed a class's docstring
+        source = "\n".join(lines)
+    return source.rstrip()
 
 
 def posterior_ellipses(
-    z_mean, z_log_var, labels=None, class_names=None, num_sigmas=1.0, title=None, ax=None, limit=None
+    z_mean,
+    z_log_var,
+    labels=None,
+    class_names=None,
+    num_sigmas=1.0,
+    title=None,
+    ax=None,
+    limit=None,
 ):
-    """Draws 2-D Gaussian posteriors N(z_mean, diag exp(z_log_var)) as ellipses over the prior's circles.
+    """Draws 2-D posteriors N(z_mean, diag exp(z_log_var)) as ellipses over the prior's circles.
 
     Each example's posterior q(z|x) becomes one axis-aligned ellipse centred on
     its `z_mean`, with half-axes `num_sigmas * exp(0.5 * z_log_var)`: with the
@@ -193,14 +261,18 @@ def posterior_ellipses(
     z_mean = np.asarray(z_mean, dtype=np.float64)
     z_log_var = np.asarray(z_log_var, dtype=np.float64)
     if z_mean.ndim != 2 or z_mean.shape[1] != 2:
-        raise ValueError(f"Expected `z_mean` of shape (N, 2). Received: z_mean.shape={z_mean.shape}")
+        raise ValueError(
+            f"Expected `z_mean` of shape (N, 2). Received: z_mean.shape={z_mean.shape}"
+        )
     if z_log_var.shape != z_mean.shape:
         raise ValueError(
             "Expected `z_log_var` of the same shape as `z_mean`, (N, 2). "
             f"Received: z_mean.shape={z_mean.shape}, z_log_var.shape={z_log_var.shape}"
         )
     if not (np.isfinite(z_mean).all() and np.isfinite(z_log_var).all()):
-        raise ValueError("Expected finite values in `z_mean` and `z_log_var`. Received: NaN or inf values")
+        raise ValueError(
+            "Expected finite values in `z_mean` and `z_log_var`. Received: NaN or inf values"
+        )
     if labels is not None:
         labels = np.asarray(labels)
         if labels.shape != (z_mean.shape[0],):
@@ -209,7 +281,9 @@ def posterior_ellipses(
                 f"Received: labels.shape={labels.shape}"
             )
     if not np.isfinite(num_sigmas) or num_sigmas <= 0:
-        raise ValueError(f"Expected `num_sigmas` to be a number > 0. Received: num_sigmas={num_sigmas!r}")
+        raise ValueError(
+            f"Expected `num_sigmas` to be a number > 0. Received: num_sigmas={num_sigmas!r}"
+        )
 
     half_axes = num_sigmas * np.exp(0.5 * z_log_var)  # (N, 2)
     if ax is None:
@@ -217,12 +291,17 @@ def posterior_ellipses(
     cmap = plt.get_cmap("tab10")
     for i, (centre, (half_width, half_height)) in enumerate(zip(z_mean, half_axes)):
         color = "C0" if labels is None else cmap(int(labels[i]) % 10)
-        ellipse = Ellipse(tuple(centre), 2 * half_width, 2 * half_height, angle=0.0)  # axis-aligned: diagonal covariance
+        ellipse = Ellipse(
+            tuple(centre), 2 * half_width, 2 * half_height, angle=0.0
+        )  # axis-aligned: diagonal covariance
         ellipse.set(facecolor=color, edgecolor=color, alpha=0.25, lw=0.8)
         ax.add_patch(ellipse)
     if labels is not None:
         classes = np.unique(labels)
-        handles = [Patch(facecolor=cmap(int(c) % 10), edgecolor=cmap(int(c) % 10), alpha=0.5) for c in classes]
+        handles = [
+            Patch(facecolor=cmap(int(c) % 10), edgecolor=cmap(int(c) % 10), alpha=0.5)
+            for c in classes
+        ]
         names = [class_names[c] if class_names is not None else str(c) for c in classes]
         ax.legend(handles, names, fontsize=7, loc="upper right", framealpha=0.8)
     draw_prior_circles(ax)

@@ -15,6 +15,7 @@ import numpy as np
 import aelib
 from aelib import metrics
 from aelib.classifier import classifier_features
+from aelib.frechet import frechet_distance
 from aelib.data import subset_indices
 
 from benchmarks import roofline, settings
@@ -61,12 +62,12 @@ class Evaluator:
         fd_train = x_train[subset_indices(y_train, min(config.fd_samples, len(x_train)), seed=0)]
         self.test_features = classifier_features(fd_test)
         # The floor: real training images against the same test images, at the same sizes.
-        self.floor = metrics.frechet_distance(classifier_features(fd_train), self.test_features)
+        self.floor = frechet_distance(classifier_features(fd_train), self.test_features)
 
     def __call__(self, model):
         values = dict(quality_figures(model, self.x_test))
-        values["latent_mmd"] = metrics.latent_mmd(model, self.x_test, num_samples=self.config.mmd_samples, seed=0)
-        values["frechet_distance"] = metrics.frechet_distance(
+        values["latent_mmd"] = metrics.latent_mmd(model, self.x_test, max_images=self.config.mmd_samples, seed=0)
+        values["frechet_distance"] = frechet_distance(
             classifier_features(prior_samples(model, self.config.fd_samples, seed=0)), self.test_features
         )
         return {name: round(float(value), 4) for name, value in values.items()}

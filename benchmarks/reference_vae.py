@@ -114,10 +114,10 @@ class ReferenceVAE(keras.Model):
         z_mean, z_log_var = self.encoder.predict(np.asarray(x, np.float32), batch_size=batch_size, verbose=0)
         return np.asarray(z_mean), np.asarray(z_log_var)
 
-    def encode(self, x, batch_size=1000, sample=False, seed=None):
-        """Returns one code per image: the posterior mean, or a draw from q(z|x) if `sample`."""
+    def encode(self, x, batch_size=1000, draw=False, seed=None):
+        """Returns one code per image: the posterior mean, or a draw from q(z|x) if `draw`."""
         z_mean, z_log_var = self.posterior(x, batch_size=batch_size)
-        if not sample:
+        if not draw:
             return z_mean
         noise = np.random.default_rng(seed).standard_normal(z_mean.shape).astype(np.float32)
         return z_mean + np.exp(0.5 * z_log_var) * noise

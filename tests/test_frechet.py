@@ -1,4 +1,4 @@
-"""Tests for aelib.metrics and aelib.classifier: closed forms, properties, the ruler itself."""
+"""Tests for aelib.frechet and aelib.classifier: closed forms, properties, the ruler itself."""
 
 import numpy as np
 import pytest
@@ -7,9 +7,9 @@ from scipy import ndimage
 pytestmark = pytest.mark.keras
 
 from aelib import classifier  # noqa: E402
-from aelib.classifier import classifier_features, feature_extractor, load_classifier  # noqa: E402
+from aelib.classifier import classifier_features, classify, feature_extractor, load_classifier  # noqa: E402
 from aelib.data import load_dataset  # noqa: E402
-from aelib.metrics import frechet_distance, image_frechet_distance  # noqa: E402
+from aelib.frechet import frechet_distance, image_frechet_distance  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +142,15 @@ def test_feature_extractor_is_built_once():
     assert feature_extractor() is feature_extractor()
 
 
+def test_the_classifier_is_loaded_once_and_classify_uses_it(data):
+    assert load_classifier() is load_classifier()
+    images, labels = data.x_test[:500], data.y_test[:500]
+    logits = load_classifier().predict(images, batch_size=128, verbose=0)
+    np.testing.assert_array_equal(classify(images, batch_size=64), np.argmax(logits, axis=1))
+    assert classify(images).dtype == np.int64
+    assert np.mean(classify(images) == labels) > 0.85  # the shipped ruler knows the garments
+
+
 @pytest.mark.parametrize(
     "images, match",
     [
@@ -165,11 +174,15 @@ def test_bad_images_are_refused(images, match):
 def test_missing_weights_say_how_to_create_them(monkeypatch, tmp_path):
     monkeypatch.setattr(classifier, "WEIGHTS_PATH", tmp_path / "absent.weights.h5")
     feature_extractor.cache_clear()
+    load_classifier.cache_clear()
     try:
         with pytest.raises(FileNotFoundError, match="scripts/train_classifier.py"):
             feature_extractor()
+        with pytest.raises(FileNotFoundError, match="scripts/train_classifier.py"):
+            classify(np.zeros((2, 28, 28, 1), np.float32))
     finally:
         feature_extractor.cache_clear()
+        load_classifier.cache_clear()
 
 
 # --- the image distance as a ruler --------------------------------------------

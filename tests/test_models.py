@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 import pytest
-
 from conftest import blob_images
 
 from aelib.models import VAE, WAE, Autoencoder
@@ -35,7 +34,7 @@ def test_shapes(cls, network, images):
     assert decoded.shape == (5, 28, 28, 1) and decoded.min() >= 0 and decoded.max() <= 1
 
 
-@pytest.mark.parametrize("cls", [VAE, WAE])
+@pytest.mark.parametrize("cls", MODELS)
 def test_sample_is_reproducible(cls):
     model = cls(latent_dim=4)
     first = model.sample(6, seed=1)
@@ -58,10 +57,17 @@ def test_fit_reports_its_losses_and_learns(cls, images):
 
 
 @pytest.mark.parametrize(
-    "model, extra", [(Autoencoder(2), None), (VAE(2, kl_weight=0.5), "kl_loss"), (WAE(2, mmd_weight=30.0), "mmd_loss")]
+    "model, extra",
+    [
+        (Autoencoder(2), None),
+        (VAE(2, kl_weight=0.5), "kl_loss"),
+        (WAE(2, mmd_weight=30.0), "mmd_loss"),
+    ],
 )
 def test_loss_is_the_weighted_sum_of_its_terms(model, extra, images):
-    result = model.evaluate(images, batch_size=100, verbose=0, return_dict=True)  # uneven last batch
+    result = model.evaluate(
+        images, batch_size=100, verbose=0, return_dict=True
+    )  # uneven last batch
     weight = {None: 0.0, "kl_loss": 0.5, "mmd_loss": 30.0}[extra]
     terms = result["reconstruction_loss"] + weight * result.get(extra, 0.0)
     assert result["loss"] == pytest.approx(terms, rel=1e-5)
@@ -76,7 +82,10 @@ def test_vae_loss_against_numpy(images):
     numpy_out = {k: keras.ops.convert_to_numpy(v).astype(np.float64) for k, v in y_pred.items()}
     p = 1 / (1 + np.exp(-numpy_out["logits"]))
     nll = -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=(1, 2, 3))
-    kl = 0.5 * np.sum(np.exp(numpy_out["z_log_var"]) + numpy_out["z_mean"] ** 2 - 1 - numpy_out["z_log_var"], axis=1)
+    kl = 0.5 * np.sum(
+        np.exp(numpy_out["z_log_var"]) + numpy_out["z_mean"] ** 2 - 1 - numpy_out["z_log_var"],
+        axis=1,
+    )
     loss = float(keras.ops.convert_to_numpy(vae.compute_loss(x=x, y_pred=y_pred)))
     assert loss == pytest.approx(np.mean(nll) + 0.7 * np.mean(kl), rel=1e-4)
 
@@ -97,8 +106,8 @@ def test_vae_encode_mean_or_draw(images):
     vae = VAE(latent_dim=3)
     z_mean, z_log_var = vae.posterior(images[:5])
     np.testing.assert_allclose(vae.encode(images[:5]), z_mean, rtol=1e-6)
-    draw = vae.encode(images[:5], sample=True, seed=3)
-    np.testing.assert_array_equal(draw, vae.encode(images[:5], sample=True, seed=3))
+    draw = vae.encode(images[:5], draw=True, seed=3)
+    np.testing.assert_array_equal(draw, vae.encode(images[:5], draw=True, seed=3))
     assert not np.allclose(draw, z_mean)
 
 
@@ -113,7 +122,10 @@ def test_save_and_load_round_trip(cls, images, tmp_path):
     np.testing.assert_array_equal(loaded.encode(images[:10]), model.encode(images[:10]))
     z = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     np.testing.assert_array_equal(loaded.decode(z), model.decode(z))
-    assert loaded.compiled and loaded.optimizer.iterations.numpy() == model.optimizer.iterations.numpy()
+    assert (
+        loaded.compiled
+        and loaded.optimizer.iterations.numpy() == model.optimizer.iterations.numpy()
+    )
     loaded.fit(images, epochs=1, batch_size=64, verbose=0)  # training goes on
 
 
@@ -138,7 +150,9 @@ def test_constructor_arguments_are_checked():
 @pytest.mark.parametrize("cls", MODELS)
 def test_bad_images_are_refused_before_training(cls, images):
     model = cls(latent_dim=2)
-    with pytest.raises(ValueError, match=r"\(N, 28, 28, 1\).*channel axis.*Received: x.shape=\(256, 28, 28\)"):
+    with pytest.raises(
+        ValueError, match=r"\(N, 28, 28, 1\).*channel axis.*Received: x.shape=\(256, 28, 28\)"
+    ):
         model.fit(images[..., 0], epochs=1, verbose=0)
     with pytest.raises(ValueError, match="Did you forget to divide by 255"):
         model.fit(images * 255, epochs=1, verbose=0)
@@ -159,6 +173,7 @@ def test_compile_refuses_a_loss():
 
 
 def test_decode_checks_code_shape():
-    with pytest.raises(ValueError, match=r"Expected codes of shape \(N, 4\). Received: z.shape=\(3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"Expected codes of shape \(N, 4\). Received: z.shape=\(3, 2\)"
+    ):
         VAE(latent_dim=4).decode(np.zeros((3, 2)))
-

@@ -3,3 +3,5 @@
 from aelib.models.autoencoder import Autoencoder
 from aelib.models.vae import VAE
 from aelib.models.wae import WAE
+
+__all__ = ["Autoencoder", "VAE", "WAE"]

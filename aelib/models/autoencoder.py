@@ -2,7 +2,8 @@
 
 import keras
 
-from aelib.models.base import BaseAutoencoder, scale_for_replicas
+from aelib.losses import bernoulli_nll
+from aelib.models.base import BaseAutoencoder
 from aelib.models.networks import build_encoder
 
 
@@ -13,7 +14,8 @@ class Autoencoder(BaseAutoencoder):
     The loss is the reconstruction error alone, the Bernoulli negative
     log-likelihood of the image given its decoded logits, in nats per image.
     Nothing asks the codes to follow any distribution, so the model can
-    compress and reconstruct, but it cannot generate.
+    compress and reconstruct, but it was not trained to generate: `sample`
+    decodes draws from N(0, I) all the same, to show what comes out.
 
     Args:
         latent_dim: size of the code `z`.
@@ -27,6 +29,8 @@ class Autoencoder(BaseAutoencoder):
     >>> codes = model.encode(x_test)  # (N, 2)
     """
 
+    loss_names = ("reconstruction_loss",)
+
     def __init__(self, latent_dim=16, network="mlp", learning_rate=1e-3, **kwargs):
         super().__init__(latent_dim, network, learning_rate, **kwargs)
         self.encoder = build_encoder(network, self.latent_dim)
@@ -35,6 +39,6 @@ class Autoencoder(BaseAutoencoder):
         z = self.encoder(x)  # (N, latent_dim)
         return {"logits": self.decoder(z), "z": z}
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        loss = self._reconstruction_loss(x, y_pred["logits"], sample_weight)
-        return scale_for_replicas(loss)
+    def loss_terms(self, x, y_pred):
+        """The loss per image: -log p(x|z), with weight 1."""
+        return {"reconstruction_loss": (1.0, bernoulli_nll(x, y_pred["logits"]))}

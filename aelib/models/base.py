@@ -1,9 +1,10 @@
 """What the autoencoder, the VAE and the WAE have in common.
 
 `BaseAutoencoder` holds an encoder and a decoder network and gives all three
-models the same surface: `fit(x)` on images alone, `encode`, `decode`,
+models the same surface: `fit(x)` on images alone, `encode`, `decode`, `sample`,
 `save`/`load_model`, and a clear error for bad images before training starts.
-Each model adds only its own loss, in `compute_loss`.
+Each model writes only its own loss, as a few lines of math in `loss_terms`;
+`compute_loss` here averages, weighs, logs and adds up the terms for all three.
 """
 
 import contextlib
@@ -13,13 +14,17 @@ import numpy as np
 from keras import ops
 
 from aelib.backends import check_backend, check_batches
+from aelib.checks import check_integer
 from aelib.data import check_images
-from aelib.losses import bernoulli_nll
-from aelib.models.networks import build_decoder, check_network
+from aelib.losses import weighted_mean
+from aelib.models.networks import build_decoder, check_network, run_in_batches
 
 
 class BaseAutoencoder(keras.Model):
     """An encoder, a decoder and the training plumbing; not used directly.
+
+    A model lists the names of its loss terms in `loss_names` (the metrics that
+    Keras logs) and computes the terms in `loss_terms`.
 
     Args:
         latent_dim: size of the code `z` (a positive integer).
@@ -27,16 +32,39 @@ class BaseAutoencoder(keras.Model):
         learning_rate: Adam's step size, used when `fit` compiles the model for you.
     """
 
+    loss_names = ("reconstruction_loss",)
+
     def __init__(self, latent_dim, network, learning_rate, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
-            raise ValueError(f"Expected `latent_dim` to be a positive integer. Received: latent_dim={latent_dim!r}")
-        check_network(network)
-        self.latent_dim = int(latent_dim)
-        self.network = network
+        self.latent_dim = check_integer(latent_dim, "latent_dim")
+        self.network = check_network(network)
         self.learning_rate = float(learning_rate)
         self.decoder = build_decoder(network, self.latent_dim)
-        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.loss_trackers = {name: keras.metrics.Mean(name=name) for name in self.loss_names}
+
+    # -- the loss ---------------------------------------------------------------
+
+    def loss_terms(self, x, y_pred):
+        """Returns the terms of the model's loss as `{name: (weight, values)}`.
+
+        `values` holds one number per image, of shape `(batch,)`, or one number
+        for the whole batch; the loss is the sum of `weight * values`, each
+        averaged over the batch (see `compute_loss`). Each model writes its own.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define `loss_terms(x, y_pred)`.")
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Adds up the weighted `loss_terms`, each averaged over the batch and logged by name.
+
+        Keras's `fit` calls this on every batch and differentiates what it returns.
+        """
+        loss = 0.0
+        for name, (weight, values) in self.loss_terms(x, y_pred).items():
+            # One number per image: their (weighted) mean; one number per batch: itself.
+            term = weighted_mean(values, sample_weight) if len(ops.shape(values)) else values
+            self.loss_trackers[name].update_state(term, sample_weight=ops.shape(x)[0])
+            loss = loss + weight * term
+        return scale_for_replicas(loss)
 
     # -- training -------------------------------------------------------------
 
@@ -89,19 +117,13 @@ class BaseAutoencoder(keras.Model):
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
             self.compile()
 
-    def _reconstruction_loss(self, x, logits, sample_weight):
-        """Bernoulli negative log-likelihood in nats, summed over pixels, averaged over images."""
-        reconstruction = _weighted_mean(bernoulli_nll(x, logits), sample_weight)
-        self.reconstruction_loss_tracker.update_state(reconstruction, sample_weight=ops.shape(x)[0])
-        return reconstruction
-
     # -- using a trained model ------------------------------------------------
 
-    def encode(self, x, batch_size=1000, sample=False, seed=None):
+    def encode(self, x, batch_size=1000, draw=False, seed=None):
         """Returns one code per image, a NumPy array of shape (N, latent_dim).
 
-        A deterministic encoder's code is its own sample, so `sample` and `seed`
-        change nothing here; the VAE draws from q(z|x) when `sample=True`.
+        A deterministic encoder's code is its own draw, so `draw` and `seed`
+        change nothing here; the VAE draws from q(z|x) when `draw=True`.
         """
         codes = run_in_batches(self.encoder, check_images(x), batch_size)
         return codes[0] if isinstance(codes, list) else codes
@@ -120,32 +142,21 @@ class BaseAutoencoder(keras.Model):
         """Returns `decode(encode(x))`."""
         return self.decode(self.encode(x, batch_size=batch_size), batch_size=batch_size)
 
+    def sample(self, n, seed=None):
+        """Generates `n` images: decodes `n` draws from the prior N(0, I) into images in [0, 1].
+
+        The VAE and the WAE are trained so that such draws decode to garments;
+        the plain autoencoder is not, and what its decoder makes of them shows it.
+        """
+        z = np.random.default_rng(seed).standard_normal((check_integer(n, "n"), self.latent_dim))
+        return self.decode(z.astype(np.float32))
+
     def get_config(self):
         config = super().get_config()
-        config.update(latent_dim=self.latent_dim, network=self.network, learning_rate=self.learning_rate)
+        config.update(
+            latent_dim=self.latent_dim, network=self.network, learning_rate=self.learning_rate
+        )
         return config
-
-
-def run_in_batches(network, x, batch_size=1000):
-    """Calls a network on `x` a batch at a time; returns NumPy (a list for several outputs).
-
-    A plain call, rather than `predict`: it compiles nothing, so calling many
-    models in one notebook does not make TensorFlow warn about retracing.
-    """
-    parts = []
-    for start in range(0, len(x), batch_size):
-        out = network(x[start : start + batch_size], training=False)
-        parts.append([ops.convert_to_numpy(o) for o in out] if isinstance(out, (list, tuple)) else [ops.convert_to_numpy(out)])
-    joined = [np.concatenate(chunks) for chunks in zip(*parts)]
-    return joined if len(joined) > 1 else joined[0]
-
-
-def sample_prior(model, n, seed):
-    """Decodes `n` draws from the prior N(0, I): the generative models' `sample`."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"Expected `n` to be a positive integer. Received: n={n!r}")
-    z = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)
-    return model.decode(z)
 
 
 def scale_for_replicas(loss):
@@ -162,13 +173,6 @@ def scale_for_replicas(loss):
         if replicas > 1:
             loss = loss / replicas
     return loss
-
-
-def _weighted_mean(values, sample_weight):
-    if sample_weight is None:
-        return ops.mean(values)
-    weights = ops.reshape(ops.cast(sample_weight, values.dtype), (-1,))
-    return ops.sum(values * weights) / ops.maximum(ops.sum(weights), 1e-12)
 
 
 def _checked(x, name):

@@ -4,11 +4,13 @@ import keras
 import numpy as np
 from keras import ops
 
+from aelib.checks import check_number
 from aelib.data import check_images
 from aelib.divergences import gaussian_kl
 from aelib.layers import Sampling
-from aelib.models.base import BaseAutoencoder, _weighted_mean, run_in_batches, sample_prior, scale_for_replicas
-from aelib.models.networks import build_encoder
+from aelib.losses import bernoulli_nll
+from aelib.models.base import BaseAutoencoder
+from aelib.models.networks import build_encoder, run_in_batches
 
 # exp(+-10) is a standard deviation between 0.007 and 150: far outside anything a
 # trained encoder needs, and far inside what float32 can exponentiate.
@@ -42,15 +44,16 @@ class VAE(BaseAutoencoder):
     >>> images = vae.sample(16, seed=0)  # (16, 28, 28, 1), in [0, 1]
     """
 
-    def __init__(self, latent_dim=16, network="mlp", kl_weight=1.0, learning_rate=1e-3, seed=None, **kwargs):
+    loss_names = ("reconstruction_loss", "kl_loss")
+
+    def __init__(
+        self, latent_dim=16, network="mlp", kl_weight=1.0, learning_rate=1e-3, seed=None, **kwargs
+    ):
         super().__init__(latent_dim, network, learning_rate, **kwargs)
-        if not np.isfinite(kl_weight) or kl_weight < 0:
-            raise ValueError(f"Expected `kl_weight` to be a number >= 0. Received: kl_weight={kl_weight!r}")
-        self.kl_weight = float(kl_weight)
+        self.kl_weight = check_number(kl_weight, "kl_weight")
         self.seed = seed
         self.encoder = build_encoder(network, self.latent_dim, heads=("z_mean", "z_log_var"))
         self.sampling = Sampling(seed=seed)
-        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
 
     def call(self, x):
         z_mean, z_log_var = self.encoder(x)  # each (N, latent_dim)
@@ -58,28 +61,24 @@ class VAE(BaseAutoencoder):
         z = self.sampling([z_mean, z_log_var])  # (N, latent_dim)
         return {"logits": self.decoder(z), "z_mean": z_mean, "z_log_var": z_log_var, "z": z}
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        reconstruction = self._reconstruction_loss(x, y_pred["logits"], sample_weight)
-        kl = _weighted_mean(gaussian_kl(y_pred["z_mean"], y_pred["z_log_var"]), sample_weight)
-        self.kl_loss_tracker.update_state(kl, sample_weight=ops.shape(x)[0])
-        return scale_for_replicas(reconstruction + self.kl_weight * kl)
+    def loss_terms(self, x, y_pred):
+        """The loss per image: -log p(x|z) + kl_weight * KL(q(z|x) || N(0, I))."""
+        reconstruction = bernoulli_nll(x, y_pred["logits"])  # (N,), z drawn from q(z|x) in `call`
+        kl = gaussian_kl(y_pred["z_mean"], y_pred["z_log_var"])  # (N,), in closed form
+        return {"reconstruction_loss": (1.0, reconstruction), "kl_loss": (self.kl_weight, kl)}
 
     def posterior(self, x, batch_size=1000):
         """Returns `(z_mean, z_log_var)` of q(z|x), NumPy arrays of shape (N, latent_dim)."""
         z_mean, z_log_var = run_in_batches(self.encoder, check_images(x), batch_size)
         return z_mean, np.clip(z_log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
 
-    def encode(self, x, batch_size=1000, sample=False, seed=None):
-        """Returns one code per image: the posterior mean, or a draw from q(z|x) if `sample`."""
+    def encode(self, x, batch_size=1000, draw=False, seed=None):
+        """Returns one code per image: the posterior mean, or a draw from q(z|x) if `draw`."""
         z_mean, z_log_var = self.posterior(x, batch_size=batch_size)
-        if not sample:
+        if not draw:
             return z_mean
         noise = np.random.default_rng(seed).standard_normal(z_mean.shape).astype(np.float32)
         return z_mean + np.exp(0.5 * z_log_var) * noise
-
-    def sample(self, n, seed=None):
-        """Decodes `n` draws from the prior N(0, I) into images in [0, 1]."""
-        return sample_prior(self, n, seed)
 
     def get_config(self):
         config = super().get_config()

@@ -1,11 +1,12 @@
 """The Wasserstein autoencoder with an MMD penalty, WAE-MMD (Tolstikhin et al. 2018)."""
 
 import keras
-import numpy as np
 from keras import ops
 
+from aelib.checks import check_choice, check_number
 from aelib.divergences import mmd
-from aelib.models.base import BaseAutoencoder, sample_prior, scale_for_replicas
+from aelib.losses import bernoulli_nll
+from aelib.models.base import BaseAutoencoder
 from aelib.models.networks import build_encoder
 
 KERNELS = ("imq", "rbf")
@@ -51,37 +52,39 @@ class WAE(BaseAutoencoder):
     >>> images = wae.sample(16, seed=0)
     """
 
+    loss_names = ("reconstruction_loss", "mmd_loss")
+
     def __init__(
-        self, latent_dim=16, network="mlp", mmd_weight=100.0, kernel="imq", learning_rate=1e-3, seed=None, **kwargs
+        self,
+        latent_dim=16,
+        network="mlp",
+        mmd_weight=100.0,
+        kernel="imq",
+        learning_rate=1e-3,
+        seed=None,
+        **kwargs,
     ):
         super().__init__(latent_dim, network, learning_rate, **kwargs)
-        if not np.isfinite(mmd_weight) or mmd_weight < 0:
-            raise ValueError(f"Expected `mmd_weight` to be a number >= 0. Received: mmd_weight={mmd_weight!r}")
-        if kernel not in KERNELS:
-            raise ValueError(f"Expected `kernel` to be one of {KERNELS}. Received: kernel={kernel!r}")
-        self.mmd_weight = float(mmd_weight)
-        self.kernel = kernel
+        self.mmd_weight = check_number(mmd_weight, "mmd_weight")
+        self.kernel = check_choice(kernel, "kernel", KERNELS)
         self.seed = seed
         self.encoder = build_encoder(network, self.latent_dim)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.mmd_loss_tracker = keras.metrics.Mean(name="mmd_loss")
 
     def call(self, x):
         z = self.encoder(x)  # (N, latent_dim)
         return {"logits": self.decoder(z), "z": z}
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        reconstruction = self._reconstruction_loss(x, y_pred["logits"], sample_weight)
-        codes = y_pred["z"]
+    def loss_terms(self, x, y_pred):
+        """The loss: -log p(x|z) per image + mmd_weight * MMD^2(codes, prior draws) per batch."""
+        reconstruction = bernoulli_nll(x, y_pred["logits"])  # (N,)
+        codes = y_pred["z"]  # (N, latent_dim)
         prior = keras.random.normal(ops.shape(codes), seed=self.seed_generator)  # (N, latent_dim)
-        # MMD compares two whole samples, so per-image weights do not enter it.
-        penalty = mmd(codes, prior, kernel=self.kernel)
-        self.mmd_loss_tracker.update_state(penalty, sample_weight=ops.shape(x)[0])
-        return scale_for_replicas(reconstruction + self.mmd_weight * penalty)
-
-    def sample(self, n, seed=None):
-        """Decodes `n` draws from the prior N(0, I) into images in [0, 1]."""
-        return sample_prior(self, n, seed)
+        penalty = mmd(codes, prior, kernel=self.kernel)  # one number: it compares whole samples
+        return {
+            "reconstruction_loss": (1.0, reconstruction),
+            "mmd_loss": (self.mmd_weight, penalty),
+        }
 
     def get_config(self):
         config = super().get_config()
