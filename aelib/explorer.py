@@ -229,7 +229,7 @@ def show_javascript(*names):
 _STYLE = """
 .aelib-explorer { display: flex; flex-wrap: wrap; gap: 1rem 1.5rem; align-items: flex-start; margin: 0.5rem 0;
   font-size: 0.9rem; max-width: 100%; }
-.aelib-explorer-plane { flex: 1 1 260px; max-width: 440px; min-width: 0; }
+.aelib-explorer-plane { flex: 1 1 260px; max-width: 400px; min-width: 0; }
 .aelib-explorer-plane canvas { display: block; width: 100%; height: auto; aspect-ratio: 1; touch-action: none;
   border: 1px solid #888; cursor: crosshair; }
 .aelib-explorer canvas:focus-visible { outline: 3px solid #1f77b4; outline-offset: 2px; }
@@ -240,12 +240,15 @@ _STYLE = """
   border-radius: 50%; }
 .aelib-explorer-side { flex: 1 1 240px; min-width: 0; }
 .aelib-explorer-readout { margin: 0 0 0.5rem; font-variant-numeric: tabular-nums; }
-.aelib-explorer-images { display: flex; flex-wrap: wrap; gap: 0.75rem; }
-.aelib-explorer-images figure { margin: 0; text-align: center; }
-.aelib-explorer-images canvas { display: block; width: clamp(96px, 26vw, 140px); height: auto; aspect-ratio: 1;
+.aelib-explorer-images { display: grid; grid-template-columns: repeat(auto-fit, minmax(88px, 1fr)); gap: 0.75rem; }
+.aelib-explorer-images figure { margin: 0; text-align: center; min-width: 0; max-width: 140px; }
+.aelib-explorer-images canvas { display: block; width: 100%; height: auto; aspect-ratio: 1;
   image-rendering: pixelated; border: 1px solid #888; }
+.aelib-explorer-images figcaption { font-size: 0.85rem; color: inherit; margin: 0.2rem 0 0; }
 .aelib-explorer button { margin-top: 0.75rem; padding: 0.3rem 0.8rem; }
-.aelib-explorer fieldset { border: none; padding: 0; margin: 0.75rem 0 0; }
+.aelib-explorer fieldset { border: none; padding: 0; margin: 0.75rem 0 0; min-width: 0; }
+.aelib-explorer fieldset legend { font-size: inherit; font-weight: normal; margin: 0 0 0.2rem; padding: 0;
+  border: 0; width: auto; float: none; }
 .aelib-explorer fieldset label { margin-right: 0.8rem; white-space: nowrap; }
 .aelib-explorer-note { flex-basis: 100%; margin: 0; font-size: 0.8rem; opacity: 0.85; }
 """

@@ -1,6 +1,6 @@
 // The latent-space explorer: a trained 2-D decoder, run in the browser.
 //
-// aelib/explorer.py writes one cell output: a <div class="aelib-explorer">
+// aelib/explorer.py writes one cell output, a div of class aelib-explorer
 // holding this file and a call aelibExplorer(root, data), where `data` holds
 // the test codes, their labels, and each decoder's weights as 8-bit integers
 // with one scale per output column. Nothing is fetched and no kernel is needed:
@@ -224,7 +224,7 @@ function aelibExplorer(root, data) {
     if (event.pointerType === "mouse" || event.buttons) fromPointer(event);
   });
   plane.addEventListener("keydown", (event) => {
-    const step = (event.shiftKey ? 0.5 : 0.1) * limit / 4;
+    const step = (event.shiftKey ? 5 : 1) * limit / 40; // with Shift, five steps at once
     const moves = {ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step]};
     if (event.key === "Home") moveTo(0, 0);
     else if (moves[event.key]) moveTo(z[0] + moves[event.key][0], z[1] + moves[event.key][1]);

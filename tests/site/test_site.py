@@ -17,23 +17,14 @@ Screenshots of each chapter's first screen at both widths, and of one figure,
 are written to _build/screenshots/ so a person can see what the test saw.
 """
 
-import functools
-import http.server
-import mimetypes
 import os
 import pathlib
-import threading
 
 import pytest
+from site_paths import CHROMIUM, HTML, SHOTS
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-# AELIB_SITE_DIR checks another built site (a single page, an older build).
-HTML = pathlib.Path(os.environ.get("AELIB_SITE_DIR") or ROOT / "_build" / "html")
-SHOTS = HTML.parent / "screenshots"  # _build/screenshots for the book
-CHROMIUM = pathlib.Path("/usr/bin/chromium")
 CHECKS = (pathlib.Path(__file__).parent / "checks.js").read_text()
 WIDTHS = {"desktop": 1280, "phone": 390}
-MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/"
 CHECK_NAMES = ("raw", "images", "math", "headings", "overflow", "page_width")
 
 
@@ -54,56 +45,12 @@ def _pages():
 PAGES = _pages() if HTML.is_dir() else []
 
 
-def _mathjax_root():
-    try:
-        import mathjax  # the django-static-mathjax package: MathJax 3 under static/mathjax/
-    except ImportError:
-        pytest.fail("MathJax 3 for the test is missing: pip install -r requirements.txt (django-static-mathjax)")
-    root = pathlib.Path(mathjax.__file__).parent / "static" / "mathjax"
-    if not (root / "es5" / "tex-mml-chtml.js").is_file():
-        pytest.fail(f"No es5/tex-mml-chtml.js under {root}: the django-static-mathjax package is not MathJax 3")
-    return root
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
-def server():
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def reports(server):
+def reports(server, offline):
     """Visits every page at both widths once; returns {(page, width name): problems}."""
     if not PAGES:
         pytest.fail(f"No pages in {HTML}: run `make book` first")
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
     from playwright.sync_api import sync_playwright
-
-    mathjax = _mathjax_root()
-    refused = set()
-
-    def route(request_route):
-        url = request_route.request.url
-        if url.startswith(server):
-            return request_route.continue_()
-        if url.startswith(MATHJAX_CDN):
-            path = mathjax / url[len(MATHJAX_CDN):].split("?")[0]
-            if path.is_file():
-                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return request_route.fulfill(status=200, body=path.read_bytes(), content_type=kind)
-        refused.add(url)
-        return request_route.abort()
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -112,7 +59,7 @@ def reports(server):
         try:
             for name, width in WIDTHS.items():
                 context = browser.new_context(viewport={"width": width, "height": 900})
-                context.route("**/*", route)
+                context.route("**/*", offline)
                 page = context.new_page()
                 for path in PAGES:
                     page.goto(server + path, wait_until="load")
