@@ -44,13 +44,13 @@ def gaussian_kl(z_mean, z_log_var):
     >>> keras.ops.convert_to_numpy(gaussian_kl(z_mean, z_log_var))
     array([0., 0.], dtype=float32)
     """
-    z_mean, z_log_var = _as_float(z_mean, z_log_var)
+    z_mean, z_log_var = as_float_tensors(z_mean, z_log_var)
     mean_shape, log_var_shape = ops.shape(z_mean), ops.shape(z_log_var)
-    if len(mean_shape) < 1 or not _same_static_shape(mean_shape, log_var_shape):
+    if len(mean_shape) < 1 or not same_shape(mean_shape, log_var_shape):
         raise ValueError(
             "Expected `z_mean` and `z_log_var` of the same shape `(batch, latent_dim)`. "
-            f"Received: z_mean.shape={_shape_str(mean_shape)}, "
-            f"z_log_var.shape={_shape_str(log_var_shape)}"
+            f"Received: z_mean.shape={shape_text(mean_shape)}, "
+            f"z_log_var.shape={shape_text(log_var_shape)}"
         )
     per_dimension = ops.exp(z_log_var) + ops.square(z_mean) - 1.0 - z_log_var
     return 0.5 * ops.sum(per_dimension, axis=-1)  # (batch,)
@@ -77,7 +77,7 @@ def squared_distances(a, b):
     array([[0., 2.],
            [2., 0.]], dtype=float32)
     """
-    a, b = _as_matrices(a, b, names=("a", "b"))
+    a, b = check_matrices(a, b, names=("a", "b"))
     a_norms = ops.sum(ops.square(a), axis=1)  # (n,)
     b_norms = ops.sum(ops.square(b), axis=1)  # (m,)
     dot = ops.matmul(a, ops.transpose(b))  # (n, m)
@@ -107,8 +107,8 @@ def imq_kernel(a, b, scales=DEFAULT_SCALES):
     >>> keras.ops.convert_to_numpy(imq_kernel(a, a, scales=(1.0, 2.0)))
     array([[2.]], dtype=float32)
     """
-    scales = _check_scales(scales)
-    a, b = _as_matrices(a, b, names=("a", "b"))
+    scales = check_scales(scales)
+    a, b = check_matrices(a, b, names=("a", "b"))
     distances = squared_distances(a, b)  # (n, m)
     latent_dim = ops.cast(ops.shape(a)[1], distances.dtype)
     gram = ops.zeros_like(distances)
@@ -139,8 +139,8 @@ def rbf_kernel(a, b, scales=DEFAULT_SCALES):
     >>> keras.ops.convert_to_numpy(rbf_kernel(a, a, scales=(1.0, 2.0)))
     array([[2.]], dtype=float32)
     """
-    scales = _check_scales(scales)
-    a, b = _as_matrices(a, b, names=("a", "b"))
+    scales = check_scales(scales)
+    a, b = check_matrices(a, b, names=("a", "b"))
     distances = squared_distances(a, b)  # (n, m)
     latent_dim = ops.cast(ops.shape(a)[1], distances.dtype)
     gram = ops.zeros_like(distances)
@@ -192,14 +192,14 @@ def mmd(x, y, kernel="imq", scales=DEFAULT_SCALES):
             f"Expected `kernel` to be one of {sorted(_KERNELS)} or a callable "
             f"`kernel(a, b, scales)`. Received: kernel={kernel!r}"
         )
-    scales = _check_scales(scales)
-    x, y = _as_matrices(x, y, names=("x", "y"))
+    scales = check_scales(scales)
+    x, y = check_matrices(x, y, names=("x", "y"))
     for name, tensor in (("x", x), ("y", y)):
         rows = ops.shape(tensor)[0]
         if isinstance(rows, int) and rows < 2:
             raise ValueError(
                 f"Expected at least 2 rows in `{name}`: the unbiased estimate averages over "
-                f"pairs of distinct rows. Received: {name}.shape={_shape_str(ops.shape(tensor))}"
+                f"pairs of distinct rows. Received: {name}.shape={shape_text(ops.shape(tensor))}"
             )
     n = ops.cast(ops.shape(x)[0], x.dtype)
     m = ops.cast(ops.shape(y)[0], y.dtype)
@@ -213,7 +213,8 @@ def mmd(x, y, kernel="imq", scales=DEFAULT_SCALES):
     return mean_xx + mean_yy - 2.0 * mean_xy
 
 
-def _check_scales(scales):
+def check_scales(scales):
+    """Returns `scales` as a tuple of floats; raises ValueError unless they are positive numbers."""
     if isinstance(scales, (int, float)):
         scales = (scales,)
     scales = tuple(float(s) for s in scales)
@@ -225,7 +226,7 @@ def _check_scales(scales):
     return scales
 
 
-def _as_float(*tensors):
+def as_float_tensors(*tensors):
     """Converts to tensors of one common floating dtype (floatx for integers)."""
     tensors = [ops.convert_to_tensor(t) for t in tensors]
     dtype = keras.backend.result_type(*(t.dtype for t in tensors))
@@ -234,25 +235,27 @@ def _as_float(*tensors):
     return tuple(ops.cast(t, dtype) for t in tensors)
 
 
-def _as_matrices(a, b, names):
-    a, b = _as_float(a, b)
+def check_matrices(a, b, names):
+    """Returns `a` and `b` as float tensors; raises unless both are 2-D, of one latent dimension."""
+    a, b = as_float_tensors(a, b)
     for name, tensor in zip(names, (a, b)):
         if len(ops.shape(tensor)) != 2:
             raise ValueError(
                 f"Expected `{name}` to be 2-D, of shape `(num_samples, latent_dim)`. "
-                f"Received: {name}.shape={_shape_str(ops.shape(tensor))}"
+                f"Received: {name}.shape={shape_text(ops.shape(tensor))}"
             )
     a_dim, b_dim = ops.shape(a)[1], ops.shape(b)[1]
     if isinstance(a_dim, int) and isinstance(b_dim, int) and a_dim != b_dim:
         raise ValueError(
             f"Expected `{names[0]}` and `{names[1]}` to have the same latent dimension "
-            f"(last axis). Received: {names[0]}.shape={_shape_str(ops.shape(a))}, "
-            f"{names[1]}.shape={_shape_str(ops.shape(b))}"
+            f"(last axis). Received: {names[0]}.shape={shape_text(ops.shape(a))}, "
+            f"{names[1]}.shape={shape_text(ops.shape(b))}"
         )
     return a, b
 
 
-def _same_static_shape(shape_a, shape_b):
+def same_shape(shape_a, shape_b):
+    """True when two shapes agree wherever both are known (a dynamic size agrees with any)."""
     if len(shape_a) != len(shape_b):
         return False
     return all(
@@ -260,7 +263,7 @@ def _same_static_shape(shape_a, shape_b):
     )
 
 
-def _shape_str(shape):
+def shape_text(shape):
     """Shows a shape as `(None, 3)` whether its entries are ints or dynamic tensors."""
     entries = [str(s) if isinstance(s, int) else "None" for s in shape]
     return "(" + ", ".join(entries) + (",)" if len(entries) == 1 else ")")

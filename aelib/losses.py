@@ -8,6 +8,8 @@ losses are measured in the same unit, nats per image, and can be compared.
 import keras
 from keras import ops
 
+from aelib.divergences import same_shape
+
 
 def bernoulli_nll(x, logits):
     """Negative log-likelihood of images under independent Bernoulli pixels, per example.
@@ -39,11 +41,7 @@ def bernoulli_nll(x, logits):
         logits = ops.cast(logits, keras.backend.floatx())
     x = ops.cast(x, logits.dtype)
     x_shape, logits_shape = ops.shape(x), ops.shape(logits)
-    same = len(x_shape) == len(logits_shape) and all(
-        not (isinstance(i, int) and isinstance(j, int)) or i == j
-        for i, j in zip(x_shape, logits_shape)
-    )
-    if len(x_shape) < 1 or not same:
+    if len(x_shape) < 1 or not same_shape(x_shape, logits_shape):
         raise ValueError(
             "Expected `x` and `logits` of the same shape, with the batch on the first axis. "
             f"Received: x.shape={tuple(x_shape)}, logits.shape={tuple(logits_shape)}"

@@ -44,7 +44,7 @@ def reconstruction_error(model, x, batch_size=1000):
     """
     x = check_images(x)
     logits = run_in_batches(model.decoder, model.encode(x, batch_size=batch_size), batch_size)
-    return float(np.mean(_to_numpy(bernoulli_nll(x, logits))))
+    return float(np.mean(to_float64(bernoulli_nll(x, logits))))
 
 
 def negative_elbo(vae, x, seed=0, batch_size=1000):
@@ -65,8 +65,8 @@ def negative_elbo(vae, x, seed=0, batch_size=1000):
     z_mean, z_log_var = vae.posterior(x, batch_size=batch_size)
     z = z_mean + np.exp(0.5 * z_log_var) * np.random.default_rng(seed).standard_normal(z_mean.shape)
     logits = run_in_batches(vae.decoder, z.astype(np.float32), batch_size)
-    reconstruction = _to_numpy(bernoulli_nll(x, logits))
-    kl = _to_numpy(gaussian_kl(z_mean, z_log_var))
+    reconstruction = to_float64(bernoulli_nll(x, logits))
+    kl = to_float64(gaussian_kl(z_mean, z_log_var))
     return float(np.mean(reconstruction + kl))
 
 
@@ -99,7 +99,7 @@ def importance_sampled_nll(vae, x, num_draws=100, seed=0, batch_size=50):
         logits = run_in_batches(vae.decoder, z.reshape(-1, mean.shape[1]).astype(np.float32), 5000)
         repeated = np.broadcast_to(images, (num_draws,) + images.shape)  # (K, B, 28, 28, 1)
         nll = bernoulli_nll(repeated.reshape((-1,) + images.shape[1:]), logits)  # (K * B,)
-        log_likelihood = -_to_numpy(nll).reshape(num_draws, -1)  # (K, B)
+        log_likelihood = -to_float64(nll).reshape(num_draws, -1)  # (K, B)
         log_prior = -0.5 * np.sum(z**2 + _LOG_2PI, axis=-1)
         log_posterior = -0.5 * np.sum(noise**2 + log_var + _LOG_2PI, axis=-1)
         log_weights = log_likelihood + log_prior - log_posterior  # (K, B)
@@ -132,7 +132,7 @@ def latent_mmd(model, x, kernel="imq", max_images=2000, seed=0):
         x = x[np.sort(rng.choice(len(x), max_images, replace=False))]
     codes = model.encode(x, draw=True, seed=seed)
     prior = rng.standard_normal(codes.shape).astype(np.float32)
-    return float(_to_numpy(mmd(codes.astype(np.float32), prior, kernel=kernel)))
+    return float(to_float64(mmd(codes.astype(np.float32), prior, kernel=kernel)))
 
 
 def reconstruction_accuracy(model, x, labels, seed=0, batch_size=500):
@@ -290,5 +290,5 @@ def _check_labels(labels, predictions):
     return labels, predictions
 
 
-def _to_numpy(tensor):
-    return np.asarray(ops.convert_to_numpy(tensor), dtype=np.float64)
+def to_float64(tensor):
+    return np.asarray(ops.convertto_float64(tensor), dtype=np.float64)

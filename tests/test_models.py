@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from conftest import blob_images
 
+from aelib.losses import bernoulli_nll
 from aelib.models import VAE, WAE, Autoencoder
 
 pytestmark = pytest.mark.keras
@@ -177,3 +178,41 @@ def test_decode_checks_code_shape():
         ValueError, match=r"Expected codes of shape \(N, 4\). Received: z.shape=\(3, 2\)"
     ):
         VAE(latent_dim=4).decode(np.zeros((3, 2)))
+
+
+def test_loss_terms_of_a_subclass_are_averaged_weighted_and_logged(images):
+    # The chapter-1 exercise's pattern: a model that changes only `loss_terms`.
+    class TwoTerms(Autoencoder):
+        loss_names = ("reconstruction_loss", "size_loss")
+
+        def loss_terms(self, x, y_pred):
+            size = keras.ops.sum(keras.ops.square(y_pred["z"]), axis=1)  # (N,)
+            return {
+                "reconstruction_loss": (1.0, bernoulli_nll(x, y_pred["logits"])),
+                "size_loss": (0.25, size),
+            }
+
+    model = TwoTerms(latent_dim=3)
+    model.compile()
+    x = images[:8]
+    y_pred = model(x)
+    nll = keras.ops.convert_to_numpy(bernoulli_nll(x, y_pred["logits"]))
+    size = np.sum(keras.ops.convert_to_numpy(y_pred["z"]) ** 2, axis=1)
+    weights = np.arange(1.0, 9.0, dtype=np.float32)
+    loss = float(
+        keras.ops.convert_to_numpy(model.compute_loss(x=x, y_pred=y_pred, sample_weight=weights))
+    )
+    expected = np.average(nll, weights=weights) + 0.25 * np.average(size, weights=weights)
+    assert loss == pytest.approx(expected, rel=1e-5)
+    history = model.fit(images, epochs=1, batch_size=64, verbose=0)
+    assert set(history.history) == {"loss", "reconstruction_loss", "size_loss"}
+
+
+def test_the_autoencoder_samples_like_the_others():
+    # Decoded draws from N(0, I), the same draws for every model of one latent size.
+    z = np.random.default_rng(5).standard_normal((3, 4)).astype(np.float32)
+    for cls in MODELS:
+        model = cls(latent_dim=4)
+        np.testing.assert_array_equal(model.sample(3, seed=5), model.decode(z))
+    with pytest.raises(ValueError, match="Received: n=0"):
+        Autoencoder(latent_dim=4).sample(0)
