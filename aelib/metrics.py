@@ -2,35 +2,35 @@
 
 - `reconstruction_error`: how well an image survives the trip through the code.
 - `negative_elbo` and `importance_sampled_nll`: the VAE's bound on -log p(x), and
-  a tighter estimate of -log p(x) itself (Burda et al. 2016).
+  a tighter estimate of -log p(x) itself (Burda et al. 2016); a true likelihood of
+  grey-level images with `likelihood="continuous_bernoulli"`, a cross-entropy without.
 - `latent_mmd`: how far the codes of held-out images, Q_Z, are from the prior P_Z.
 - `reconstruction_accuracy` and `retrieval_rate`: whether reconstructions decoded
   from q(z|x) still tell images apart, by class and one by one.
 - `per_class_recall` and `balanced_accuracy`: how well a classifier does on each
   class, whatever the classes' sizes.
 
-Elsewhere: the KL term split into information and the aggregate's mismatch in
-`aelib.information`, the Fréchet distance in `aelib.frechet`.
-
-The log-likelihoods are in nats per image, computed in NumPy float64 from the
-models' own networks.
+Elsewhere: the KL term split in two in `aelib.information`; the Fréchet distance in `aelib.frechet`.
+Losses and bounds are in nats per image, computed in NumPy float64 from the models' networks.
 """
 
 import numpy as np
 from keras import ops
 
-from aelib.checks import check_integer
+from aelib.checks import check_choice, check_integer
 from aelib.classifier import classify
 from aelib.data import check_images
 from aelib.divergences import gaussian_kl, mmd
-from aelib.losses import bernoulli_nll
+from aelib.losses import bernoulli_nll, continuous_bernoulli_nll
 from aelib.models.networks import run_in_batches
 
 _LOG_2PI = np.log(2.0 * np.pi)
+_PIXEL_TERMS = {"bernoulli": bernoulli_nll, "continuous_bernoulli": continuous_bernoulli_nll}
+LIKELIHOODS = tuple(_PIXEL_TERMS)
 
 
 def reconstruction_error(model, x, batch_size=1000):
-    """Mean Bernoulli negative log-likelihood of `x` given its decoded code, in nats per image.
+    """Mean Bernoulli cross-entropy of `x` and its decoded code, in nats per image.
 
     The code is `model.encode(x)` (the posterior mean for a VAE), so this is the
     same quantity for all three models, and the one they were trained on.
@@ -47,7 +47,7 @@ def reconstruction_error(model, x, batch_size=1000):
     return float(np.mean(to_float64(bernoulli_nll(x, logits))))
 
 
-def negative_elbo(vae, x, seed=0, batch_size=1000):
+def negative_elbo(vae, x, seed=0, batch_size=1000, likelihood="bernoulli"):
     """The negative evidence lower bound of a VAE, in nats per image (lower is better).
 
     -ELBO(x) = E_{q(z|x)}[-log p(x|z)] + KL(q(z|x) || p(z)), with the expectation
@@ -57,20 +57,26 @@ def negative_elbo(vae, x, seed=0, batch_size=1000):
         vae: a trained `VAE`.
         x: images of shape (N, 28, 28, 1) in [0, 1].
         seed: seed of the draws from q(z|x).
+        likelihood: `"bernoulli"`, the training loss (a cross-entropy on grey levels), or
+            `"continuous_bernoulli"`, the same decoder read as a normalised density.
 
     Returns:
-        A float: the mean of -ELBO(x) over the images. It bounds -log p(x) from above.
+        A float: the mean of -ELBO(x) over the images; with a normalised likelihood, an
+        upper bound on -log p(x).
     """
-    x = check_images(x)
+    x, pixel_term = (
+        check_images(x),
+        _PIXEL_TERMS[check_choice(likelihood, "likelihood", LIKELIHOODS)],
+    )
     z_mean, z_log_var = vae.posterior(x, batch_size=batch_size)
     z = z_mean + np.exp(0.5 * z_log_var) * np.random.default_rng(seed).standard_normal(z_mean.shape)
     logits = run_in_batches(vae.decoder, z.astype(np.float32), batch_size)
-    reconstruction = to_float64(bernoulli_nll(x, logits))
+    reconstruction = to_float64(pixel_term(x, logits))
     kl = to_float64(gaussian_kl(z_mean, z_log_var))
     return float(np.mean(reconstruction + kl))
 
 
-def importance_sampled_nll(vae, x, num_draws=100, seed=0, batch_size=50):
+def importance_sampled_nll(vae, x, num_draws=100, seed=0, batch_size=50, likelihood="bernoulli"):
     """Estimates -log p(x) of a VAE by importance sampling with q(z|x) as the proposal.
 
     log p(x) ~= log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), with z_k ~ q(z|x).
@@ -83,11 +89,13 @@ def importance_sampled_nll(vae, x, num_draws=100, seed=0, batch_size=50):
         num_draws: K, the draws from q(z|x) per image.
         seed: seed of the draws.
         batch_size: images decoded together (each with K codes).
+        likelihood: `"bernoulli"` or `"continuous_bernoulli"`, as in `negative_elbo`.
 
     Returns:
         A float: the mean over images of the estimate of -log p(x), in nats.
     """
     x, num_draws = check_images(x), check_integer(num_draws, "num_draws")
+    pixel_term = _PIXEL_TERMS[check_choice(likelihood, "likelihood", LIKELIHOODS)]
     rng = np.random.default_rng(seed)
     z_mean, z_log_var = vae.posterior(x)
     estimates = []
@@ -98,7 +106,7 @@ def importance_sampled_nll(vae, x, num_draws=100, seed=0, batch_size=50):
         z = mean + np.exp(0.5 * log_var) * noise
         logits = run_in_batches(vae.decoder, z.reshape(-1, mean.shape[1]).astype(np.float32), 5000)
         repeated = np.broadcast_to(images, (num_draws,) + images.shape)  # (K, B, 28, 28, 1)
-        nll = bernoulli_nll(repeated.reshape((-1,) + images.shape[1:]), logits)  # (K * B,)
+        nll = pixel_term(repeated.reshape((-1,) + images.shape[1:]), logits)  # (K * B,)
         log_likelihood = -to_float64(nll).reshape(num_draws, -1)  # (K, B)
         log_prior = -0.5 * np.sum(z**2 + _LOG_2PI, axis=-1)
         log_posterior = -0.5 * np.sum(noise**2 + log_var + _LOG_2PI, axis=-1)
@@ -222,12 +230,10 @@ def per_class_recall(labels, predictions, num_classes=None):
     Args:
         labels: 1-D array of true integer labels in 0 .. num_classes - 1.
         predictions: 1-D array of predicted labels, of the same length.
-        num_classes: how many classes; `None` takes the largest label or
-            prediction plus 1.
+        num_classes: how many classes; `None`: the largest label or prediction plus 1.
 
     Returns:
-        A float64 array of shape `(num_classes,)`; NaN for a class with no
-        example in `labels`.
+        A float64 array of shape `(num_classes,)`; NaN for a class absent from `labels`.
 
     Example:
 
@@ -252,8 +258,7 @@ def per_class_recall(labels, predictions, num_classes=None):
 def balanced_accuracy(labels, predictions):
     """The mean of the per-class recalls, over the classes present in `labels`.
 
-    Unlike the accuracy, it gives every class the same say, however many test
-    examples it has; on a test set with equal classes the two agree.
+    Unlike the accuracy, it gives every class the same say, however many examples it has.
 
     Args:
         labels: 1-D array of true integer labels.
@@ -291,4 +296,5 @@ def _check_labels(labels, predictions):
 
 
 def to_float64(tensor):
-    return np.asarray(ops.convertto_float64(tensor), dtype=np.float64)
+    """A backend tensor as a NumPy float64 array."""
+    return np.asarray(ops.convert_to_numpy(tensor), dtype=np.float64)

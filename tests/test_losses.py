@@ -1,10 +1,15 @@
-"""Tests for aelib.losses: the Bernoulli likelihood against NumPy."""
+"""Tests for aelib.losses: the Bernoulli cross-entropy against NumPy; the continuous Bernoulli."""
 
+import keras
 import numpy as np
 import pytest
 from keras import ops
 
-from aelib.losses import bernoulli_nll
+from aelib.losses import (
+    bernoulli_nll,
+    continuous_bernoulli_log_normalizer,
+    continuous_bernoulli_nll,
+)
 
 pytestmark = pytest.mark.keras
 
@@ -59,5 +64,46 @@ def test_bernoulli_nll_sums_every_non_batch_axis_of_images():
 
 
 def test_bernoulli_nll_rejects_mismatched_shapes():
-    with pytest.raises(ValueError, match=r"same shape.*x.shape=\(2, 28, 28, 1\).*logits.shape=\(2, 784\)"):
+    with pytest.raises(
+        ValueError, match=r"same shape.*x.shape=\(2, 28, 28, 1\).*logits.shape=\(2, 784\)"
+    ):
         bernoulli_nll(np.zeros((2, 28, 28, 1), "float32"), np.zeros((2, 784), "float32"))
+
+
+@pytest.mark.parametrize("logit", [-300.0, -40.0, -3.0, -0.004, 0.0, 0.02, 1.5, 40.0, 300.0])
+def test_continuous_bernoulli_is_a_density_on_grey_levels(logit):
+    """exp(-continuous_bernoulli_nll) integrates to 1 over [0, 1]; the Bernoulli form does not."""
+    from scipy import integrate
+
+    def density(nll, x):
+        images, logits = np.array([[x]], "float32"), np.array([[logit]], "float32")
+        return np.exp(-float(keras.ops.convert_to_numpy(nll(images, logits))[0]))
+
+    total = integrate.quad(lambda x: density(continuous_bernoulli_nll, x), 0, 1, limit=200)[0]
+    assert total == pytest.approx(1.0, abs=1e-5)
+    bernoulli_total = integrate.quad(lambda x: density(bernoulli_nll, x), 0, 1, limit=200)[0]
+    assert bernoulli_total < 0.99 or abs(logit) > 30  # 1 / C: 1/2 at logit 0, near 0 far from it
+
+
+def test_continuous_bernoulli_normalizer_against_its_closed_form():
+    """log C(p) = log(2 artanh(1 - 2p) / (1 - 2p)), written in float64 from p; log 2 at p = 1/2."""
+    logits = np.array([-12.0, -2.0, -0.5, -1e-3, 0.0, 1e-3, 0.7, 3.0, 12.0])
+    p = 1.0 / (1.0 + np.exp(-logits))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.where(
+            np.abs(1 - 2 * p) < 1e-12, np.log(2.0), np.log(2 * np.arctanh(1 - 2 * p) / (1 - 2 * p))
+        )
+    got = keras.ops.convert_to_numpy(continuous_bernoulli_log_normalizer(logits.astype("float32")))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_continuous_bernoulli_nll_is_the_cross_entropy_less_the_normalizer():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(3, 28, 28, 1)).astype("float32")
+    logits = (3 * rng.standard_normal((3, 28, 28, 1))).astype("float32")
+    normalizer = keras.ops.convert_to_numpy(continuous_bernoulli_log_normalizer(logits))
+    expected = keras.ops.convert_to_numpy(bernoulli_nll(x, logits)) - normalizer.sum(axis=(1, 2, 3))
+    got = keras.ops.convert_to_numpy(continuous_bernoulli_nll(x, logits))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="same shape"):
+        continuous_bernoulli_nll(x, logits[:, :14])
