@@ -2,7 +2,7 @@
 
 `cluster_codes` groups an encoder's codes with k-means from a k-means++ start
 (SciPy's `kmeans2`); `aelib.subsets` gives every cluster the same quota of a
-subset.
+subset. `number_of_clusters` is the label-free rule that sets how many.
 """
 
 import numpy as np
@@ -48,3 +48,26 @@ def cluster_codes(codes, num_clusters, seed=0, iterations=50):
     rng = np.random.default_rng(seed)
     _, cluster = kmeans2(codes, num_clusters, iter=iterations, minit="++", seed=rng)
     return cluster.astype(np.int64)
+
+
+def number_of_clusters(num_codes):
+    """How many clusters for `num_codes` codes: the rule of thumb sqrt(N / 2), rounded.
+
+    A rule that sees no label (Mardia, Kent & Bibby 1979, p. 365): each
+    cluster then holds about sqrt(2 N) codes, so the clusters grow in number
+    and in size together. Chapter 5 fixes it once, before any measurement,
+    for every pool, budget and imbalance: 71 clusters for 10,000 codes.
+
+    Args:
+        num_codes: an integer >= 1.
+
+    Returns:
+        An int in 1 .. num_codes.
+
+    Example:
+
+    >>> number_of_clusters(10000)
+    71
+    """
+    num_codes = check_integer(num_codes, "num_codes")
+    return max(1, int(round(np.sqrt(num_codes / 2))))

@@ -14,7 +14,7 @@ spread over seeds.
 import numpy as np
 
 from aelib.checks import check_choice, check_codes, check_integer, check_weights
-from aelib.clustering import cluster_codes
+from aelib.clustering import cluster_codes, number_of_clusters
 from aelib.data import check_images
 from aelib.density import density_weights
 
@@ -122,7 +122,7 @@ def balanced_subset(
     size,
     seed=0,
     method="clusters",
-    num_clusters=30,
+    num_clusters=None,
     clusters=None,
     weights=None,
     neighbours=None,
@@ -159,7 +159,8 @@ def balanced_subset(
         seed: the same seed (and inputs) gives the same subset; it also seeds
             the k-means start.
         method: `"clusters"` or `"density"`.
-        num_clusters: with `"clusters"`, how many clusters, an integer in 1 .. N.
+        num_clusters: with `"clusters"`, how many clusters, an integer in 1 .. N;
+            `None` (the default) takes `number_of_clusters(N)`, sqrt(N / 2).
         clusters: with `"clusters"`, one cluster id (integer >= 0) per
             example when already computed (`cluster_codes`); `None` computes
             them.
@@ -225,6 +226,8 @@ def _cluster_subset(model, x, size, seed, num_clusters, clusters):
     n = len(x)
     if clusters is None:
         codes = check_codes(model.encode(x), count=n, min_count=1)
+        if num_clusters is None:
+            num_clusters = number_of_clusters(n)
         clusters = cluster_codes(codes, num_clusters, seed=seed)
     clusters = np.asarray(clusters)
     if (

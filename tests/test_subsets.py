@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from conftest import FakeModel, blank_images
 
+from aelib.clustering import cluster_codes, number_of_clusters
 from aelib.density import density_weights, weights_from_codes
 from aelib.subsets import balanced_subset, cluster_quotas, inclusion_probabilities
 
@@ -242,3 +243,15 @@ def test_bad_subset_arguments_are_refused(kwargs, message):
 def test_bad_quotas_are_refused(sizes, size, message):
     with pytest.raises(ValueError, match=message):
         cluster_quotas(sizes, size)
+
+
+def test_default_number_of_clusters_follows_the_rule(two_clusters):
+    # With num_clusters=None the codes are clustered into number_of_clusters(N) clusters,
+    # the same subset as passing those clusters explicitly (a fixed K = 30 would differ).
+    codes, _ = two_clusters
+    x = blank_images(len(codes))
+    expected_clusters = cluster_codes(codes, number_of_clusters(len(codes)), seed=2)
+    np.testing.assert_array_equal(
+        balanced_subset(FakeModel(codes), x, 400, seed=2),
+        balanced_subset(None, x, 400, seed=2, clusters=expected_clusters),
+    )
