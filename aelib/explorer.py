@@ -11,7 +11,7 @@ forward pass is a few lines of JavaScript (`aelib/assets/explorer.js`), so it
 works in the built book, in Jupyter and in Colab with no kernel behind it and
 nothing fetched. To keep a page light, each weight is stored as an 8-bit
 integer with one float scale per output column (`quantize`), about 0.73 MB per
-decoder in base64. The output states how far that moves the images from
+decoder in base64, rounded so as to keep the layers' outputs right over the plane. The output states how far that moves the images from
 `model.decode`, measured on a grid of codes, and carries a few probe codes with
 Python's own images of them, so a test can check the browser against Python.
 """
@@ -34,21 +34,40 @@ ERROR_GRID = 41  # the error is measured on an ERROR_GRID x ERROR_GRID grid over
 PROBES = ((0.0, 0.0), (0.25, -0.125), (-0.5, 0.375), (0.625, 0.625), (-0.875, -0.75), (0.075, 0.925))
 
 
-def quantize(kernel):
+def quantize(kernel, inputs=None):
     """Stores a dense layer's kernel as 8-bit integers, with one scale per output column.
+
+    Rounded one by one, the weights' small errors add up over the layer's inputs.
+    Given `inputs`, typical input vectors of the layer, the rows of the kernel are
+    rounded in turn instead, and each row's rounding error is passed on to the rows
+    not yet rounded, in the proportions that change the layer's outputs on those
+    inputs least (GPTQ: Frantar et al., 2023).
 
     Args:
         kernel: float array of shape (inputs, outputs), as Keras's `Dense` holds it.
+        inputs: optional array of shape (N, inputs), what the layer is fed.
 
     Returns:
         `(weights, scales)`: int8 weights in [-127, 127] of the same shape, and
         float32 scales of shape (outputs,), such that kernel ~ weights * scales.
-        Each weight is off by at most half its column's scale.
     """
-    kernel = np.asarray(kernel, dtype=np.float64)
+    kernel = np.array(kernel, dtype=np.float64)  # a copy: the rows still to round take the errors
     scales = np.abs(kernel).max(axis=0) / 127  # (outputs,): the largest weight of a column becomes +-127
     scales[scales == 0] = 1.0  # an all-zero column stays zero
-    weights = np.round(kernel / scales).astype(np.int8)  # (inputs, outputs)
+    if inputs is None:
+        return np.round(kernel / scales).astype(np.int8), scales.astype(np.float32)
+    correlation = inputs.T @ inputs / len(inputs)  # (inputs, inputs)
+    correlation += 0.01 * np.mean(np.diag(correlation)) * np.eye(len(correlation))  # an input never active
+    root = np.linalg.cholesky(np.linalg.inv(correlation)).T  # upper triangular, root.T @ root = correlation^-1
+    weights = np.zeros(kernel.shape, dtype=np.int8)
+    for start in range(0, len(kernel), 128):  # 128 rows at a time; the rows below take their errors at once
+        end = min(start + 128, len(kernel))
+        errors = np.zeros((end - start, kernel.shape[1]))
+        for i in range(start, end):
+            weights[i] = np.clip(np.round(kernel[i] / scales), -127, 127)
+            errors[i - start] = (kernel[i] - weights[i] * scales) / root[i, i]  # (outputs,)
+            kernel[i + 1 : end] -= np.outer(root[i, i + 1 : end], errors[i - start])
+        kernel[end:] -= root[start:end, end:].T @ errors
     return weights, scales.astype(np.float32)
 
 
@@ -65,8 +84,11 @@ def quantized_decode(layers, z):
     return 1.0 / (1.0 + np.exp(-np.clip(h, -60.0, 60.0)))  # sigmoid of the logits
 
 
-def decoder_layers(model):
+def decoder_layers(model, limit=4.0):
     """The dense layers of a model's decoder, quantized: a list of dicts, first layer first.
+
+    Each layer is quantized for the inputs it gets from codes on a 61 x 61 grid over
+    the plane [-limit, limit]^2, the codes the explorer can decode.
 
     Raises:
         ValueError: the model is not 2-D, or its decoder is not a stack of dense layers.
@@ -74,6 +96,8 @@ def decoder_layers(model):
     latent_dim = getattr(model, "latent_dim", None)
     if latent_dim != 2:
         raise ValueError(f"Expected a model with a 2-D latent space. Received: latent_dim={latent_dim!r}")
+    values = np.linspace(-limit, limit, 61)
+    inputs = np.array([[a, b] for b in values for a in values])  # (3721, 2): codes over the plane
     layers = []
     for layer in model.decoder.layers:
         if isinstance(layer, (keras.layers.InputLayer, keras.layers.Reshape)):
@@ -86,8 +110,10 @@ def decoder_layers(model):
                 f"explorer runs only those in the browser. Received: network={getattr(model, 'network', None)!r}, "
                 f"layer {layer.name!r} ({type(layer).__name__})"
             )
-        kernel, bias = (keras.ops.convert_to_numpy(v) for v in (layer.kernel, layer.bias))
-        weights, scales = quantize(kernel)
+        kernel, bias = (keras.ops.convert_to_numpy(v).astype(np.float64) for v in (layer.kernel, layer.bias))
+        weights, scales = quantize(kernel, inputs)
+        inputs = inputs @ kernel + bias  # what the next layer gets, from the float layer
+        inputs = np.maximum(inputs, 0.0) if activation == "relu" else inputs
         layers.append({"inputs": kernel.shape[0], "outputs": kernel.shape[1], "activation": activation,
                        "weights": weights, "scales": scales, "bias": bias.astype(np.float32)})
     if not layers or layers[-1]["activation"] != "linear":
@@ -148,7 +174,7 @@ def explorer_html(models, x, y, class_names=None, limit=4.0, num_codes=2000, see
         raise ValueError(f"Expected `num_codes` to be a positive integer. Received: num_codes={num_codes!r}")
 
     shown = np.sort(np.random.default_rng(seed).permutation(len(x))[:num_codes])
-    layers = {name: decoder_layers(model) for name, model in models.items()}
+    layers = {name: decoder_layers(model, limit) for name, model in models.items()}
     codes = {name: np.asarray(model.encode(x[shown]), dtype=np.float32) for name, model in models.items()}
     first = codes[next(iter(models))]
     probes = np.concatenate([np.array(PROBES) * limit, np.clip(first[:2], -limit, limit)]).astype(np.float32)
@@ -178,8 +204,8 @@ def explorer_html(models, x, y, class_names=None, limit=4.0, num_codes=2000, see
                    "pixels": [b64(grey_levels(model.decode(probes)).reshape(len(probes), -1), np.uint8)
                               for model in models.values()]},
         "error": error,
-        "note": (f"Each decoder travels in this page as 8-bit weights, one scale per output column. Over a "
-                 f"{ERROR_GRID} \u00d7 {ERROR_GRID} grid of codes its images differ from model.decode by "
+        "note": (f"The weights are stored here as 8-bit integers, one scale per output column. Over a "
+                 f"{ERROR_GRID} \u00d7 {ERROR_GRID} grid of codes the images differ from model.decode by "
                  f"{error['mean']:.2f} grey levels on average and {error['max']} at most, of 255."),
     }
     payload = json.dumps(data, separators=(",", ":"), ensure_ascii=True).replace("<", "\\u003c")

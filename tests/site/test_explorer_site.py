@@ -25,7 +25,7 @@ CHAPTERS = {"notebooks/02_vae.html": 1, "notebooks/03_wae.html": 1, "notebooks/0
 MAX_BYTES_PER_DECODER = 800_000
 MAX_BYTES_PER_PAGE = 2_500_000
 MAX_DECODE_MS = 5.0
-MAX_STATED_ERROR = 8  # grey levels: a quantization that loses more than this is broken, whatever it states
+MAX_STATED_ERROR = 4  # grey levels: a quantization that loses more than this is broken, whatever it states
 EXPLORER_FUNCTIONS = re.compile(r"\b(aelibExplorer|fromBase64|dense|decode|moveTo)\b")
 # Bugs written into explorer.js on its way to the browser: (what, the code, the bug).
 MUTANTS = [
