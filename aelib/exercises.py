@@ -81,28 +81,34 @@ def check_gaussian_kl(fn, seed=0):
 def check_bernoulli_nll(fn, seed=0):
     """Checks `fn(x, logits)` against `aelib.losses.bernoulli_nll`.
 
-    Two sets of inputs: logits of moderate size, and images whose logits reach
-    +-100, confidently right and confidently wrong on pixels of exactly 0 and
-    1 as well as grey ones. Taking the log of sigmoid(logits) fails the second:
-    in float32 the sigmoid of 100 rounds to exactly 1.
+    Three sets of inputs: logits of moderate size, and images whose logits reach
+    +-100 and +-1000, confidently right and confidently wrong on pixels of exactly 0
+    and 1 as well as grey ones. Taking the log of sigmoid(logits) fails at +-100: in
+    float32 the sigmoid of 100 rounds to exactly 1. `log1p(exp(logits))` fails at +-1000,
+    even in float64, where exp overflows past about 709.
     """
     rng = np.random.default_rng(seed)
     x = rng.uniform(size=(8, 28, 28, 1)).astype(np.float32)
     x[:, :4] = np.round(x[:, :4])  # some pixels exactly 0 or 1
     logits = (4 * rng.normal(size=(8, 28, 28, 1))).astype(np.float32)
-    extreme = np.where(rng.uniform(size=logits.shape) < 0.5, 100.0, -100.0).astype(np.float32)
-    cases = [("logits of moderate size", x, logits), ("logits of +-100", x, extreme)]
+    signs = np.where(rng.uniform(size=logits.shape) < 0.5, 1.0, -1.0).astype(np.float32)
+    cases = [("logits of moderate size", x, logits)]
+    cases += [(f"logits of +-{size}", x, size * signs) for size in (100, 1000)]
     for where, images, case_logits in cases:
         expected = ops.convert_to_numpy(bernoulli_nll(images, case_logits))
         message = _compare("bernoulli_nll", _call(fn, (images, case_logits)), expected)
         if message.startswith("Not yet"):
             message = f"{message[:-1]} (on {where})."
-            if "not finite" in message:
+            if "not finite" in message and "1000" in where:
+                message += " exp(1000) overflows even in float64: never exponentiate a large logit."
+            elif "not finite" in message:
                 message += " Compute it from the logits, without taking the log of a probability."
         if not message.startswith("Correct"):
             break
     else:
-        message = "Correct: your bernoulli_nll matches aelib's, also for logits of +-100."
+        message = (
+            "Correct: your bernoulli_nll matches aelib's, also for logits of +-100 and +-1000."
+        )
     print(message)
     return message
 
@@ -208,5 +214,12 @@ def check_knn_weights(fn, seed=0):
 
     rng = np.random.default_rng(seed)
     codes = np.concatenate([rng.normal(size=(200, 3)), rng.normal(size=(20, 3)) + 6])
-    expected = weights_from_codes(codes, neighbours=10, dimension=3.0)
-    return _verdict("knn weights", fn, (codes, 10, 3.0), expected)
+    # dimension 2 for codes of width 3: an intrinsic dimension need not be the codes' width
+    expected = weights_from_codes(codes, neighbours=10, dimension=2.0)
+    slips = [
+        (
+            weights_from_codes(codes, neighbours=10, dimension=3.0),
+            "your weights use the codes' width, codes.shape[1], as the exponent; use `dimension`.",
+        )
+    ]
+    return _verdict("knn weights", fn, (codes, 10, 2.0), expected, slips)

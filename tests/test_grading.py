@@ -213,3 +213,27 @@ def test_grade_writes_one_row_per_submission(built, tmp_path):
     assert (
         float(table["eve.ipynb"]["total"]) == 0 and "not a notebook" in table["eve.ipynb"]["note"]
     )
+
+
+def test_a_float64_loss_that_overflows_past_709_loses_marks():
+    # log1p(exp(logits)) in float64 is finite at +-100 and passed every hidden test before
+    # the +-1000 case; exp overflows past about 709.
+    overflowing = """
+def my_bernoulli_nll(x, logits):
+    logits = logits.astype(np.float64)
+    return (np.log1p(np.exp(logits)) - x * logits).sum(axis=(1, 2, 3))
+"""
+    points, possible = _score("ae-bernoulli-nll", overflowing)
+    assert points < possible
+
+
+def test_knn_weights_with_the_codes_width_for_the_dimension_lose_marks():
+    width_for_dimension = """
+def my_knn_weights(codes, k, dimension):  # ignores `dimension`
+    distances = np.sqrt(((codes[:, None, :] - codes[None, :, :]) ** 2).sum(axis=-1))
+    np.fill_diagonal(distances, np.inf)
+    weights = np.sort(distances, axis=1)[:, k - 1] ** codes.shape[1]
+    return weights / weights.mean()
+"""
+    points, possible = _score("imbalance-knn-weights", width_for_dimension)
+    assert points < possible

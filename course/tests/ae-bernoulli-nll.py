@@ -22,17 +22,36 @@ def test_matches_the_formula(my_bernoulli_nll):
     rng = np.random.default_rng(1)
     x = rng.uniform(size=(5, 28, 28, 1)).astype(np.float32)
     logits = (3 * rng.normal(size=(5, 28, 28, 1))).astype(np.float32)
-    np.testing.assert_allclose(_result(my_bernoulli_nll, x, logits), _expected(x, logits), rtol=1e-4)
+    np.testing.assert_allclose(
+        _result(my_bernoulli_nll, x, logits), _expected(x, logits), rtol=1e-4
+    )
 
 
 @test_case(points=2, hidden=True)
 def test_finite_and_right_at_logits_of_plus_minus_100(my_bernoulli_nll):
     rng = np.random.default_rng(2)
-    x = np.concatenate([np.zeros((1, 28, 28, 1)), np.ones((1, 28, 28, 1)), rng.uniform(size=(2, 28, 28, 1))])
+    x = np.concatenate(
+        [np.zeros((1, 28, 28, 1)), np.ones((1, 28, 28, 1)), rng.uniform(size=(2, 28, 28, 1))]
+    )
     x = x.astype(np.float32)
     logits = np.where(rng.uniform(size=x.shape) < 0.5, -100.0, 100.0).astype(np.float32)
     result = _result(my_bernoulli_nll, x, logits)
-    assert np.all(np.isfinite(result)), f"logits of +-100 give {result}: compute the loss from the logits (softplus)"
+    assert np.all(np.isfinite(result)), (
+        f"logits of +-100 give {result}: compute the loss from the logits (softplus)"
+    )
+    np.testing.assert_allclose(result, _expected(x, logits), rtol=1e-4)
+
+
+@test_case(points=1, hidden=True)
+def test_finite_and_right_at_logits_of_plus_minus_1000(my_bernoulli_nll):
+    # log1p(exp(logits)) overflows past about 709 even in float64; softplus or logaddexp does not
+    rng = np.random.default_rng(5)
+    x = rng.uniform(size=(3, 28, 28, 1)).astype(np.float32)
+    logits = np.where(rng.uniform(size=x.shape) < 0.5, -1000.0, 1000.0).astype(np.float32)
+    result = _result(my_bernoulli_nll, x, logits)
+    assert np.all(np.isfinite(result)), (
+        f"logits of +-1000 give {result}: use a form that cannot overflow"
+    )
     np.testing.assert_allclose(result, _expected(x, logits), rtol=1e-4)
 
 
@@ -43,7 +62,9 @@ def test_one_value_per_image_for_any_batch(my_bernoulli_nll):
         x = rng.uniform(size=(batch, 28, 28, 1)).astype(np.float32)
         logits = rng.normal(size=(batch, 28, 28, 1)).astype(np.float32)
         result = _result(my_bernoulli_nll, x, logits)
-        assert result.shape == (batch,), f"batch of {batch}: expected shape ({batch},), got {result.shape}"
+        assert result.shape == (batch,), (
+            f"batch of {batch}: expected shape ({batch},), got {result.shape}"
+        )
         np.testing.assert_allclose(result, _expected(x, logits), rtol=1e-4)
 
 

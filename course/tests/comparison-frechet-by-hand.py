@@ -1,4 +1,4 @@
-"""Hidden tests of chapter 4's exercise comparison-frechet-by-hand: `my_frechet_distance(features_a, features_b)`."""
+"""Hidden tests of chapter 4's exercise comparison-frechet-by-hand: `my_frechet_distance`."""
 
 import numpy as np
 import scipy.linalg
@@ -41,11 +41,16 @@ def test_zero_for_identical_sets(my_frechet_distance):
 def test_a_shift_gives_its_squared_length(my_frechet_distance):
     a = np.random.default_rng(3).normal(size=(500, 4))
     shift = np.array([1.0, -2.0, 0.0, 0.5])
-    np.testing.assert_allclose(_result(my_frechet_distance, a, a + shift), float(shift @ shift), rtol=1e-5)
+    np.testing.assert_allclose(
+        _result(my_frechet_distance, a, a + shift), float(shift @ shift), rtol=1e-5
+    )
 
 
 @test_case(points=1, hidden=True)
 def test_float32_features_of_different_counts(my_frechet_distance):
     rng = np.random.default_rng(4)
-    a, b = rng.normal(size=(120, 3)).astype(np.float32), (2 * rng.normal(size=(80, 3))).astype(np.float32)
+    a, b = (
+        rng.normal(size=(120, 3)).astype(np.float32),
+        (2 * rng.normal(size=(80, 3))).astype(np.float32),
+    )
     np.testing.assert_allclose(_result(my_frechet_distance, a, b), _expected(a, b), rtol=1e-3)

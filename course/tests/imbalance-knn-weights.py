@@ -1,4 +1,4 @@
-"""Hidden tests of chapter 5's exercise imbalance-knn-weights: `my_knn_weights(codes, k, dimension)`."""
+"""Hidden tests of chapter 5's exercise imbalance-knn-weights: `my_knn_weights`."""
 
 import numpy as np
 from otter.test_files import test_case
@@ -39,7 +39,9 @@ def test_known_values_on_a_line(my_knn_weights):
 @test_case(points=1, hidden=True)
 def test_a_code_is_not_its_own_neighbour(my_knn_weights):
     codes = np.array([[0.0, 0.0], [0.0, 2.0], [0.0, 5.0], [10.0, 0.0]])
-    np.testing.assert_allclose(_result(my_knn_weights, codes, 2, 1.0), _expected(codes, 2, 1.0), rtol=1e-6)
+    np.testing.assert_allclose(
+        _result(my_knn_weights, codes, 2, 1.0), _expected(codes, 2, 1.0), rtol=1e-6
+    )
 
 
 @test_case(points=1, hidden=True)

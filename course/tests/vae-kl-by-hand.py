@@ -21,7 +21,9 @@ def _result(fn, *args):
 def test_matches_the_closed_form(kl_to_prior):
     rng = np.random.default_rng(1)
     z_mean, z_log_var = rng.normal(size=(2, 9, 6)).astype(np.float32)
-    np.testing.assert_allclose(_result(kl_to_prior, z_mean, z_log_var), _expected(z_mean, z_log_var), rtol=1e-4)
+    np.testing.assert_allclose(
+        _result(kl_to_prior, z_mean, z_log_var), _expected(z_mean, z_log_var), rtol=1e-4
+    )
 
 
 @test_case(points=1, hidden=True)
@@ -37,7 +39,9 @@ def test_one_value_per_example_for_any_batch(kl_to_prior):
     for shape in [(1, 2), (7, 16)]:
         z_mean, z_log_var = rng.normal(size=(2, *shape))
         result = _result(kl_to_prior, z_mean, z_log_var)
-        assert result.shape == shape[:1], f"inputs of shape {shape} gave shape {result.shape}, expected {shape[:1]}"
+        assert result.shape == shape[:1], (
+            f"inputs of shape {shape} gave shape {result.shape}, expected {shape[:1]}"
+        )
         np.testing.assert_allclose(result, _expected(z_mean, z_log_var), rtol=1e-6)
 
 

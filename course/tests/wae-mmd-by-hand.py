@@ -1,4 +1,4 @@
-"""Hidden tests of chapter 3's exercise wae-mmd-by-hand: `my_mmd(x, y)`, unbiased MMD^2, IMQ kernel."""
+"""Hidden tests of chapter 3's exercise wae-mmd-by-hand: `my_mmd(x, y)`, unbiased, IMQ."""
 
 import numpy as np
 from otter.test_files import test_case
@@ -19,7 +19,11 @@ def _expected(x, y):
 
     n, m = len(x), len(y)
     k_xx, k_yy = gram(x, x), gram(y, y)
-    return (k_xx.sum() - np.trace(k_xx)) / (n * (n - 1)) + (k_yy.sum() - np.trace(k_yy)) / (m * (m - 1)) - 2 * gram(x, y).mean()
+    return (
+        (k_xx.sum() - np.trace(k_xx)) / (n * (n - 1))
+        + (k_yy.sum() - np.trace(k_yy)) / (m * (m - 1))
+        - 2 * gram(x, y).mean()
+    )
 
 
 def _result(fn, x, y):
@@ -53,5 +57,8 @@ def test_small_samples_one_and_many_dimensions(my_mmd):
 @test_case(points=1, hidden=True)
 def test_float32_inputs(my_mmd):
     rng = np.random.default_rng(4)
-    x, y = rng.normal(size=(25, 3)).astype(np.float32), (rng.normal(size=(25, 3)) - 1).astype(np.float32)
+    x, y = (
+        rng.normal(size=(25, 3)).astype(np.float32),
+        (rng.normal(size=(25, 3)) - 1).astype(np.float32),
+    )
     np.testing.assert_allclose(_result(my_mmd, x, y), _expected(x, y), rtol=1e-3, atol=1e-6)
