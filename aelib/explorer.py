@@ -11,7 +11,8 @@ forward pass is a few lines of JavaScript (`aelib/assets/explorer.js`), so it
 works in the built book, in Jupyter and in Colab with no kernel behind it and
 nothing fetched. To keep a page light, each weight is stored as an 8-bit
 integer with one float scale per output column (`quantize`), about 0.73 MB per
-decoder in base64, rounded so as to keep the layers' outputs right over the plane. The output states how far that moves the images from
+decoder in base64, rounded so as to keep the layers' outputs right over the plane.
+The output states how far that moves the images from
 `model.decode`, measured on a grid of codes, and carries a few probe codes with
 Python's own images of them, so a test can check the browser against Python.
 """
@@ -28,10 +29,18 @@ import numpy as np
 from aelib.data import check_images
 
 SCRIPT = pathlib.Path(__file__).parent / "assets" / "explorer.js"
+STYLE = SCRIPT.with_suffix(".css")
 MAX_BYTES_PER_DECODER = 800_000  # what one decoder may add to a page and to a notebook
 ERROR_GRID = 41  # the error is measured on an ERROR_GRID x ERROR_GRID grid over the plane
 # Probe codes, as fractions of the plane's half-width; the test codes of two images are added.
-PROBES = ((0.0, 0.0), (0.25, -0.125), (-0.5, 0.375), (0.625, 0.625), (-0.875, -0.75), (0.075, 0.925))
+PROBES = (
+    (0.0, 0.0),
+    (0.25, -0.125),
+    (-0.5, 0.375),
+    (0.625, 0.625),
+    (-0.875, -0.75),
+    (0.075, 0.925),
+)
 
 
 def quantize(kernel, inputs=None):
@@ -52,15 +61,23 @@ def quantize(kernel, inputs=None):
         float32 scales of shape (outputs,), such that kernel ~ weights * scales.
     """
     kernel = np.array(kernel, dtype=np.float64)  # a copy: the rows still to round take the errors
-    scales = np.abs(kernel).max(axis=0) / 127  # (outputs,): the largest weight of a column becomes +-127
+    scales = (
+        np.abs(kernel).max(axis=0) / 127
+    )  # (outputs,): the largest weight of a column becomes +-127
     scales[scales == 0] = 1.0  # an all-zero column stays zero
     if inputs is None:
         return np.round(kernel / scales).astype(np.int8), scales.astype(np.float32)
     correlation = inputs.T @ inputs / len(inputs)  # (inputs, inputs)
-    correlation += 0.01 * np.mean(np.diag(correlation)) * np.eye(len(correlation))  # an input never active
-    root = np.linalg.cholesky(np.linalg.inv(correlation)).T  # upper triangular, root.T @ root = correlation^-1
+    correlation += (
+        0.01 * np.mean(np.diag(correlation)) * np.eye(len(correlation))
+    )  # an input never active
+    root = np.linalg.cholesky(
+        np.linalg.inv(correlation)
+    ).T  # upper triangular, root.T @ root = correlation^-1
     weights = np.zeros(kernel.shape, dtype=np.int8)
-    for start in range(0, len(kernel), 128):  # 128 rows at a time; the rows below take their errors at once
+    for start in range(
+        0, len(kernel), 128
+    ):  # 128 rows at a time; the rows below take their errors at once
         end = min(start + 128, len(kernel))
         errors = np.zeros((end - start, kernel.shape[1]))
         for i in range(start, end):
@@ -78,7 +95,9 @@ def quantized_decode(layers, z):
     """
     h = np.asarray(z, dtype=np.float64)  # (N, 2)
     for layer in layers:
-        h = (h @ layer["weights"].astype(np.float64)) * layer["scales"] + layer["bias"]  # y = s * (x q) + b
+        h = (h @ layer["weights"].astype(np.float64)) * layer["scales"] + layer[
+            "bias"
+        ]  # y = s * (x q) + b
         if layer["activation"] == "relu":
             h = np.maximum(h, 0.0)
     return 1.0 / (1.0 + np.exp(-np.clip(h, -60.0, 60.0)))  # sigmoid of the logits
@@ -95,27 +114,47 @@ def decoder_layers(model, limit=4.0):
     """
     latent_dim = getattr(model, "latent_dim", None)
     if latent_dim != 2:
-        raise ValueError(f"Expected a model with a 2-D latent space. Received: latent_dim={latent_dim!r}")
+        raise ValueError(
+            f"Expected a model with a 2-D latent space. Received: latent_dim={latent_dim!r}"
+        )
     values = np.linspace(-limit, limit, 61)
     inputs = np.array([[a, b] for b in values for a in values])  # (3721, 2): codes over the plane
     layers = []
     for layer in model.decoder.layers:
         if isinstance(layer, (keras.layers.InputLayer, keras.layers.Reshape)):
             continue
-        activation = keras.activations.serialize(layer.activation) if isinstance(layer, keras.layers.Dense) else None
+        activation = (
+            keras.activations.serialize(layer.activation)
+            if isinstance(layer, keras.layers.Dense)
+            else None
+        )
         activation = activation if isinstance(activation, str) else None
         if activation not in ("relu", "linear"):
             raise ValueError(
-                "Expected a decoder made of dense layers with ReLU or no activation (network='mlp'): the "
-                f"explorer runs only those in the browser. Received: network={getattr(model, 'network', None)!r}, "
+                "Expected a decoder made of dense layers with ReLU or no activation "
+                "(network='mlp'): the explorer runs only those in the browser. "
+                f"Received: network={getattr(model, 'network', None)!r}, "
                 f"layer {layer.name!r} ({type(layer).__name__})"
             )
-        kernel, bias = (keras.ops.convert_to_numpy(v).astype(np.float64) for v in (layer.kernel, layer.bias))
+        kernel = keras.ops.convert_to_numpy(layer.kernel).astype(np.float64)  # (inputs, outputs)
+        bias = (
+            keras.ops.convert_to_numpy(layer.bias).astype(np.float64)
+            if layer.use_bias
+            else np.zeros(len(kernel.T))
+        )
         weights, scales = quantize(kernel, inputs)
         inputs = inputs @ kernel + bias  # what the next layer gets, from the float layer
         inputs = np.maximum(inputs, 0.0) if activation == "relu" else inputs
-        layers.append({"inputs": kernel.shape[0], "outputs": kernel.shape[1], "activation": activation,
-                       "weights": weights, "scales": scales, "bias": bias.astype(np.float32)})
+        layers.append(
+            {
+                "inputs": kernel.shape[0],
+                "outputs": kernel.shape[1],
+                "activation": activation,
+                "weights": weights,
+                "scales": scales,
+                "bias": bias.astype(np.float32),
+            }
+        )
     if not layers or layers[-1]["activation"] != "linear":
         raise ValueError("Expected the decoder's last dense layer to give logits (no activation).")
     return layers
@@ -162,26 +201,44 @@ def explorer_html(models, x, y, class_names=None, limit=4.0, num_codes=2000, see
     x = check_images(x, "x")
     y = np.asarray(y)
     if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"Expected integer labels `y` of shape ({len(x)},), one per image in `x`. "
-                         f"Received: x.shape={x.shape}, y.shape={y.shape}, y.dtype={y.dtype}")
-    class_names = [str(c) for c in (class_names if class_names is not None else range(int(y.max()) + 1))]
+        raise ValueError(
+            f"Expected integer labels `y` of shape ({len(x)},), one per image in `x`. "
+            f"Received: x.shape={x.shape}, y.shape={y.shape}, y.dtype={y.dtype}"
+        )
+    class_names = [
+        str(c) for c in (class_names if class_names is not None else range(int(y.max()) + 1))
+    ]
     if y.min() < 0 or y.max() >= len(class_names):
-        raise ValueError(f"Expected labels in 0 .. {len(class_names) - 1}, one per class name. "
-                         f"Received: labels from {y.min()} to {y.max()}")
+        raise ValueError(
+            f"Expected labels in 0 .. {len(class_names) - 1}, one per class name. "
+            f"Received: labels from {y.min()} to {y.max()}"
+        )
     if not (np.isfinite(limit) and limit > 0):
         raise ValueError(f"Expected `limit` to be a number > 0. Received: limit={limit!r}")
     if isinstance(num_codes, bool) or not isinstance(num_codes, (int, np.integer)) or num_codes < 1:
-        raise ValueError(f"Expected `num_codes` to be a positive integer. Received: num_codes={num_codes!r}")
+        raise ValueError(
+            f"Expected `num_codes` to be a positive integer. Received: num_codes={num_codes!r}"
+        )
 
     shown = np.sort(np.random.default_rng(seed).permutation(len(x))[:num_codes])
     layers = {name: decoder_layers(model, limit) for name, model in models.items()}
-    codes = {name: np.asarray(model.encode(x[shown]), dtype=np.float32) for name, model in models.items()}
+    codes = {
+        name: np.asarray(model.encode(x[shown]), dtype=np.float32) for name, model in models.items()
+    }
     first = codes[next(iter(models))]
-    probes = np.concatenate([np.array(PROBES) * limit, np.clip(first[:2], -limit, limit)]).astype(np.float32)
+    probes = np.concatenate([np.array(PROBES) * limit, np.clip(first[:2], -limit, limit)]).astype(
+        np.float32
+    )
     values = np.linspace(-limit, limit, ERROR_GRID)
     grid = np.array([[a, b] for b in values for a in values], dtype=np.float32)
-    errors = [decode_error(model, layers[name], np.concatenate([grid, probes])) for name, model in models.items()]
-    error = {"mean": float(np.mean([e["mean"] for e in errors])), "max": max(e["max"] for e in errors)}
+    errors = [
+        decode_error(model, layers[name], np.concatenate([grid, probes]))
+        for name, model in models.items()
+    ]
+    error = {
+        "mean": float(np.mean([e["mean"] for e in errors])),
+        "max": max(e["max"] for e in errors),
+    }
 
     def b64(array, dtype):
         return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
@@ -192,29 +249,47 @@ def explorer_html(models, x, y, class_names=None, limit=4.0, num_codes=2000, see
         "classNames": class_names,
         "labels": b64(y[shown], np.uint8),
         "models": [
-            {"name": name, "codes": b64(codes[name], "<f4"),
-             "layers": [{"inputs": int(layer["inputs"]), "outputs": int(layer["outputs"]),
-                         "activation": layer["activation"], "weights": b64(layer["weights"], np.int8),
-                         "scales": b64(layer["scales"], "<f4"), "bias": b64(layer["bias"], "<f4")}
-                        for layer in layers[name]]}
+            {
+                "name": name,
+                "codes": b64(codes[name], "<f4"),
+                "layers": [
+                    {
+                        "inputs": int(layer["inputs"]),
+                        "outputs": int(layer["outputs"]),
+                        "activation": layer["activation"],
+                        "weights": b64(layer["weights"], np.int8),
+                        "scales": b64(layer["scales"], "<f4"),
+                        "bias": b64(layer["bias"], "<f4"),
+                    }
+                    for layer in layers[name]
+                ],
+            }
             for name in models
         ],
         # Python's own images of a few codes: the book's browser test compares the canvas with them.
-        "probes": {"z": probes.tolist(),
-                   "pixels": [b64(grey_levels(model.decode(probes)).reshape(len(probes), -1), np.uint8)
-                              for model in models.values()]},
+        "probes": {
+            "z": probes.tolist(),
+            "pixels": [
+                b64(grey_levels(model.decode(probes)).reshape(len(probes), -1), np.uint8)
+                for model in models.values()
+            ],
+        },
         "error": error,
-        "note": (f"The weights are stored here as 8-bit integers, one scale per output column. Over a "
-                 f"{ERROR_GRID} \u00d7 {ERROR_GRID} grid of codes the images differ from model.decode by "
-                 f"{error['mean']:.2f} grey levels on average and {error['max']} at most, of 255."),
+        "note": (
+            f"The weights are stored here as 8-bit integers, one scale per output column. Over a "
+            f"{ERROR_GRID} \u00d7 {ERROR_GRID} grid of codes the images differ from model.decode "
+            "by "
+            f"{error['mean']:.2f} grey levels on average and {error['max']} at most, of 255."
+        ),
     }
     payload = json.dumps(data, separators=(",", ":"), ensure_ascii=True).replace("<", "\\u003c")
     element_id = "aelib-explorer-" + hashlib.sha1(payload.encode()).hexdigest()[:12]
     return (
         f'<div class="aelib-explorer" id="{element_id}" data-decoders="{len(models)}">\n'
-        f"<style>{_STYLE}</style>\n"
-        '<p class="aelib-explorer-fallback">The latent-space explorer is drawn by a script. If you read this line, '
-        "the script has not run: run this cell (Jupyter runs the scripts of outputs that you made or that you "
+        f"<style>\n{STYLE.read_text()}</style>\n"
+        '<p class="aelib-explorer-fallback">The latent-space explorer is drawn by a script. '
+        "If you read this line, the script has not run: run this cell (Jupyter runs the "
+        "scripts of outputs that you made or that you "
         "trust).</p>\n"
         f"<script>\n{SCRIPT.read_text()}\n"
         "aelibExplorer(document.currentScript ? document.currentScript.parentElement : "
@@ -230,51 +305,34 @@ def show(models, x, y, class_names=None, limit=4.0, num_codes=2000, seed=0):
     Example:
 
     >>> aelib.explorer.show(vae_2d, data.x_test, data.y_test, data.class_names)
-    >>> aelib.explorer.show({"VAE": vae_2d, "WAE": wae_2d}, data.x_test, data.y_test, data.class_names)
+    >>> two = {"VAE": vae_2d, "WAE": wae_2d}
+    >>> aelib.explorer.show(two, data.x_test, data.y_test, data.class_names)
     """
     from IPython.display import HTML, display
 
-    display(HTML(explorer_html(models, x, y, class_names, limit=limit, num_codes=num_codes, seed=seed)))
+    display(
+        HTML(explorer_html(models, x, y, class_names, limit=limit, num_codes=num_codes, seed=seed))
+    )
 
 
 def javascript_source(name):
-    """The source of one top-level function of explorer.js, from `function name(` to its closing brace."""
-    match = re.search(rf"^(?://[^\n]*\n)*function {re.escape(name)}\(.*?^}}$", SCRIPT.read_text(), re.M | re.S)
+    """The source of one top-level function of explorer.js, with the comment above it."""
+    match = re.search(
+        rf"^(?://[^\n]*\n)*function {re.escape(name)}\(.*?^}}$", SCRIPT.read_text(), re.M | re.S
+    )
     if match is None:
-        raise ValueError(f"Expected the name of a function in {SCRIPT.name}. Received: name={name!r}")
+        raise ValueError(
+            f"Expected the name of a function in {SCRIPT.name}. Received: name={name!r}"
+        )
     return match.group(0)
 
 
 def show_javascript(*names):
-    """Displays functions of the explorer's JavaScript in the notebook, as `show_source` does for Python."""
+    """Displays functions of the explorer's JavaScript, as `show_source` does for Python."""
     from IPython.display import Markdown, display
 
-    display(Markdown("```javascript\n" + "\n\n".join(javascript_source(name) for name in names) + "\n```"))
-
-
-_STYLE = """
-.aelib-explorer { display: flex; flex-wrap: wrap; gap: 1rem 1.5rem; align-items: flex-start; margin: 0.5rem 0;
-  font-size: 0.9rem; max-width: 100%; }
-.aelib-explorer-plane { flex: 1 1 260px; max-width: 400px; min-width: 0; }
-.aelib-explorer-plane canvas { display: block; width: 100%; height: auto; aspect-ratio: 1; touch-action: none;
-  border: 1px solid #888; cursor: crosshair; }
-.aelib-explorer canvas:focus-visible { outline: 3px solid #1f77b4; outline-offset: 2px; }
-.aelib-explorer-legend { list-style: none; padding: 0; margin: 0.4rem 0 0; display: flex; flex-wrap: wrap;
-  gap: 0 0.8rem; font-size: 0.8rem; }
-.aelib-explorer-legend li { margin: 0; }
-.aelib-explorer-swatch { display: inline-block; width: 0.7rem; height: 0.7rem; margin-right: 0.3rem;
-  border-radius: 50%; }
-.aelib-explorer-side { flex: 1 1 240px; min-width: 0; }
-.aelib-explorer-readout { margin: 0 0 0.5rem; font-variant-numeric: tabular-nums; }
-.aelib-explorer-images { display: grid; grid-template-columns: repeat(auto-fit, minmax(88px, 1fr)); gap: 0.75rem; }
-.aelib-explorer-images figure { margin: 0; text-align: center; min-width: 0; max-width: 140px; }
-.aelib-explorer-images canvas { display: block; width: 100%; height: auto; aspect-ratio: 1;
-  image-rendering: pixelated; border: 1px solid #888; }
-.aelib-explorer-images figcaption { font-size: 0.85rem; color: inherit; margin: 0.2rem 0 0; }
-.aelib-explorer button { margin-top: 0.75rem; padding: 0.3rem 0.8rem; }
-.aelib-explorer fieldset { border: none; padding: 0; margin: 0.75rem 0 0; min-width: 0; }
-.aelib-explorer fieldset legend { font-size: inherit; font-weight: normal; margin: 0 0 0.2rem; padding: 0;
-  border: 0; width: auto; float: none; }
-.aelib-explorer fieldset label { margin-right: 0.8rem; white-space: nowrap; }
-.aelib-explorer-note { flex-basis: 100%; margin: 0; font-size: 0.8rem; opacity: 0.85; }
-"""
+    display(
+        Markdown(
+            "```javascript\n" + "\n\n".join(javascript_source(name) for name in names) + "\n```"
+        )
+    )

@@ -1,4 +1,4 @@
-"""Tests for aelib.explorer: the quantized decoder against the model's own, the output's size, the errors.
+"""Tests for aelib.explorer: the quantized decoder against the model's, the output's size, errors.
 
 The browser's side (the canvas against Python's decode, the decode time, the
 pointer and keys) is tested on the built book in tests/site/test_explorer_site.py.
@@ -18,7 +18,11 @@ from aelib import explorer
 pytestmark = pytest.mark.keras
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-CHAPTERS = {"02_vae.ipynb": 1, "03_wae.ipynb": 1, "04_comparison.ipynb": 3}  # decoders in each chapter's explorer
+CHAPTERS = {
+    "02_vae.ipynb": 1,
+    "03_wae.ipynb": 1,
+    "04_comparison.ipynb": 3,
+}  # decoders in each chapter's explorer
 
 
 def _with_random_biases(model, seed):
@@ -54,8 +58,12 @@ def quantized(models):
 def outputs(models, images):
     """The explorer of one model and of three, built once: quantizing takes a second a decoder."""
     x, y = images
-    return {"one": explorer.explorer_html(models["VAE"], x, y, [f"class {k}" for k in range(10)], num_codes=100),
-            "three": explorer.explorer_html(models, x, y)}
+    return {
+        "one": explorer.explorer_html(
+            models["VAE"], x, y, [f"class {k}" for k in range(10)], num_codes=100
+        ),
+        "three": explorer.explorer_html(models, x, y),
+    }
 
 
 def _payload(html):
@@ -67,7 +75,9 @@ def _array(text, dtype):
 
 
 def test_quantize_keeps_each_weight_within_half_a_step():
-    kernel = np.random.default_rng(0).normal(size=(64, 10)) * np.linspace(0.01, 3.0, 10)  # columns of all sizes
+    kernel = np.random.default_rng(0).normal(size=(64, 10)) * np.linspace(
+        0.01, 3.0, 10
+    )  # columns of all sizes
     kernel[:, 3] = 0.0
     weights, scales = explorer.quantize(kernel)
     assert weights.dtype == np.int8 and scales.dtype == np.float32 and scales.shape == (10,)
@@ -78,14 +88,22 @@ def test_quantize_keeps_each_weight_within_half_a_step():
 
 def test_rounding_with_error_feedback_keeps_the_outputs_closer():
     rng = np.random.default_rng(1)
-    kernel = rng.normal(size=(64, 20)) * rng.exponential(size=(64, 1))  # rows of all sizes, as after training
-    inputs = np.maximum(rng.normal(size=(500, 64)) @ rng.normal(size=(64, 64)) * 0.3, 0)  # correlated, >= 0
+    kernel = rng.normal(size=(64, 20)) * rng.exponential(
+        size=(64, 1)
+    )  # rows of all sizes, as after training
+    inputs = np.maximum(
+        rng.normal(size=(500, 64)) @ rng.normal(size=(64, 64)) * 0.3, 0
+    )  # correlated, >= 0
     outputs = inputs @ kernel
     plain = explorer.quantize(kernel)
     feedback = explorer.quantize(kernel, inputs)
-    np.testing.assert_array_equal(plain[1], feedback[1])  # the same scales, the weights rounded otherwise
-    error = {name: np.abs(inputs @ (w * s) - outputs).mean() for name, (w, s) in
-             {"plain": plain, "feedback": feedback}.items()}
+    np.testing.assert_array_equal(
+        plain[1], feedback[1]
+    )  # the same scales, the weights rounded otherwise
+    error = {
+        name: np.abs(inputs @ (w * s) - outputs).mean()
+        for name, (w, s) in {"plain": plain, "feedback": feedback}.items()
+    }
     assert error["feedback"] < 0.8 * error["plain"], error
     assert np.abs(feedback[0]).max() <= 127
 
@@ -93,15 +111,27 @@ def test_rounding_with_error_feedback_keeps_the_outputs_closer():
 def test_quantized_decode_without_quantization_is_the_model(models):
     # The NumPy twin of explorer.js, run on the float kernels (scale 1), recomputes model.decode.
     model = models["VAE"]
-    layers = [dict(layer, weights=kernel, scales=np.ones(kernel.shape[1]))
-              for layer, kernel in zip(explorer.decoder_layers(model),
-                                       [np.asarray(l.kernel) for l in model.decoder.layers if hasattr(l, "kernel")])]
+    layers = [
+        dict(layer, weights=kernel, scales=np.ones(kernel.shape[1]))
+        for layer, kernel in zip(
+            explorer.decoder_layers(model),
+            [
+                np.asarray(dense.kernel)
+                for dense in model.decoder.layers
+                if hasattr(dense, "kernel")
+            ],
+        )
+    ]
     z = np.random.default_rng(1).normal(size=(50, 2)).astype("float32")
-    np.testing.assert_allclose(explorer.quantized_decode(layers, z), model.decode(z).reshape(50, -1), atol=1e-5)
+    np.testing.assert_allclose(
+        explorer.quantized_decode(layers, z), model.decode(z).reshape(50, -1), atol=1e-5
+    )
 
 
 def test_quantized_images_are_close_to_the_model_over_the_plane(models, quantized):
-    codes = np.random.default_rng(2).uniform(-4, 4, size=(2000, 2)).astype("float32")  # not the grid it was fitted on
+    codes = (
+        np.random.default_rng(2).uniform(-4, 4, size=(2000, 2)).astype("float32")
+    )  # not the grid it was fitted on
     for name, model in models.items():
         error = explorer.decode_error(model, quantized[name], codes)
         assert error["mean"] < 0.2 and error["max"] <= 3, (name, error)
@@ -118,9 +148,13 @@ def test_output_carries_the_quantized_decoder_and_pythons_probes(models, quantiz
         np.testing.assert_array_equal(_array(sent["bias"], "<f4"), kept["bias"])
     z = np.array(data["probes"]["z"], dtype="float32")
     pixels = _array(data["probes"]["pixels"][0], np.uint8).reshape(len(z), -1)
-    np.testing.assert_array_equal(pixels, explorer.grey_levels(models["VAE"].decode(z).reshape(len(z), -1)))
-    assert np.all(np.abs(explorer.grey_levels(explorer.quantized_decode(layers, z)).astype(int) - pixels)
-                  <= data["error"]["max"])
+    np.testing.assert_array_equal(
+        pixels, explorer.grey_levels(models["VAE"].decode(z).reshape(len(z), -1))
+    )
+    assert np.all(
+        np.abs(explorer.grey_levels(explorer.quantized_decode(layers, z)).astype(int) - pixels)
+        <= data["error"]["max"]
+    )
     codes = _array(model["codes"], "<f4").reshape(-1, 2)
     assert codes.shape == (100, 2) and len(_array(data["labels"], np.uint8)) == 100
     assert f"{data['error']['max']} at most" in data["note"]
@@ -132,8 +166,13 @@ def test_output_is_light_and_fetches_nothing(outputs):
     assert len(three) <= 3 * explorer.MAX_BYTES_PER_DECODER and len(three) <= 2_500_000
     assert three.count('class="aelib-explorer"') == 1 and 'data-decoders="3"' in three
     for html in (one, three):
-        assert not re.search(r"https?:|src=|href=|url\(|import\(|fetch\(", html), "the explorer asks for something"
-    assert one[one.index(' id="') : one.index('" data-')] != three[three.index(' id="') : three.index('" data-')]
+        assert not re.search(r"https?:|src=|href=|url\(|import\(|fetch\(", html), (
+            "the explorer asks for something"
+        )
+    assert (
+        one[one.index(' id="') : one.index('" data-')]
+        != three[three.index(' id="') : three.index('" data-')]
+    )
 
 
 def test_mistakes_give_clear_errors(models, images):
@@ -142,7 +181,10 @@ def test_mistakes_give_clear_errors(models, images):
         explorer.explorer_html(aelib.VAE(latent_dim=16), x, y)
     with pytest.raises(ValueError, match="network='conv'"):
         explorer.explorer_html(aelib.VAE(latent_dim=2, network="conv"), x, y)
-    with pytest.raises(ValueError, match=r"one per image in `x`. Received: x.shape=\(300, 28, 28, 1\), y.shape=\(299,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"one per image in `x`. Received: x.shape=\(300, 28, 28, 1\), y.shape=\(299,\)",
+    ):
         explorer.explorer_html(models["VAE"], x, y[:-1])
     with pytest.raises(ValueError, match="Expected labels in 0 .. 2"):
         explorer.explorer_html(models["VAE"], x, y, class_names=["a", "b", "c"])
@@ -167,7 +209,8 @@ def _explorer_outputs(path):
     cells = json.loads(path.read_text())["cells"]
     return [
         "".join(output["data"]["text/html"])
-        for cell in cells if cell["cell_type"] == "code"
+        for cell in cells
+        if cell["cell_type"] == "code"
         for output in cell.get("outputs", [])
         if 'class="aelib-explorer"' in "".join(output.get("data", {}).get("text/html", ""))
     ]
@@ -176,10 +219,14 @@ def _explorer_outputs(path):
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_committed_chapter_carries_a_light_explorer_and_colab_has_it_too(name):
     outputs = _explorer_outputs(ROOT / "notebooks" / name)
-    assert len(outputs) == 1, f"{name}: {len(outputs)} explorer outputs; run the chapter (make execute)"
+    assert len(outputs) == 1, (
+        f"{name}: {len(outputs)} explorer outputs; run the chapter (make execute)"
+    )
     (html,) = outputs
     decoders = CHAPTERS[name]
     assert f'data-decoders="{decoders}"' in html
     size = len(html.encode())
-    assert size <= decoders * explorer.MAX_BYTES_PER_DECODER and size <= 2_500_000, f"{name}: {size:,} bytes"
+    assert size <= decoders * explorer.MAX_BYTES_PER_DECODER and size <= 2_500_000, (
+        f"{name}: {size:,} bytes"
+    )
     assert _explorer_outputs(ROOT / "colab" / "notebooks" / name) == outputs, "run make editions"

@@ -1,4 +1,4 @@
-"""What the browser tests of the built site share: the site, the local server, and the offline routing.
+"""What the browser tests of the built site share: a local server and the offline routing.
 
 The site loads MathJax 3 from a CDN that CI cannot reach; the tests answer
 those requests from the copy of MathJax 3 in the `django-static-mathjax`
@@ -21,10 +21,16 @@ def _mathjax_root():
     try:
         import mathjax  # the django-static-mathjax package: MathJax 3 under static/mathjax/
     except ImportError:
-        pytest.fail("MathJax 3 for the test is missing: pip install -r requirements.txt (django-static-mathjax)")
+        pytest.fail(
+            "MathJax 3 for the test is missing: "
+            "pip install -r requirements.txt (django-static-mathjax)"
+        )
     root = pathlib.Path(mathjax.__file__).parent / "static" / "mathjax"
     if not (root / "es5" / "tex-mml-chtml.js").is_file():
-        pytest.fail(f"No es5/tex-mml-chtml.js under {root}: the django-static-mathjax package is not MathJax 3")
+        pytest.fail(
+            f"No es5/tex-mml-chtml.js under {root}: "
+            "the django-static-mathjax package is not MathJax 3"
+        )
     return root
 
 
@@ -60,7 +66,7 @@ def offline(server):
         if url.startswith(server):
             return request_route.continue_()
         if url.startswith(MATHJAX_CDN):
-            path = mathjax / url[len(MATHJAX_CDN):].split("?")[0]
+            path = mathjax / url[len(MATHJAX_CDN) :].split("?")[0]
             if path.is_file():
                 kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                 return request_route.fulfill(status=200, body=path.read_bytes(), content_type=kind)

@@ -21,11 +21,17 @@ import pytest
 from site_paths import CHROMIUM, HTML, SHOTS
 
 # The chapters of the book and their decoders, side by side in one explorer.
-CHAPTERS = {"notebooks/02_vae.html": 1, "notebooks/03_wae.html": 1, "notebooks/04_comparison.html": 3}
+CHAPTERS = {
+    "notebooks/02_vae.html": 1,
+    "notebooks/03_wae.html": 1,
+    "notebooks/04_comparison.html": 3,
+}
 MAX_BYTES_PER_DECODER = 800_000
 MAX_BYTES_PER_PAGE = 2_500_000
 MAX_DECODE_MS = 5.0
-MAX_STATED_ERROR = 4  # grey levels: a quantization that loses more than this is broken, whatever it states
+MAX_STATED_ERROR = (
+    4  # grey levels: a quantization that loses more than this is broken, whatever it states
+)
 EXPLORER_FUNCTIONS = re.compile(r"\b(aelibExplorer|fromBase64|dense|decode|moveTo)\b")
 # Bugs written into explorer.js on its way to the browser: (what, the code, the bug).
 MUTANTS = [
@@ -34,7 +40,7 @@ MUTANTS = [
     ("wrong activation (tanh for ReLU)", "Math.max(y[j], 0)", "Math.tanh(y[j])"),
 ]
 
-# Moves every explorer of the page to each of its probes and compares the canvases with Python's images.
+# Moves every explorer of the page to each of its probes; compares its canvases with Python's.
 COMPARE = """async () => {
   const roots = [...document.querySelectorAll(".aelib-explorer")];
   return roots.map((root) => {
@@ -49,14 +55,16 @@ COMPARE = """async () => {
         const drawn = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
         const python = Uint8Array.from(atob(ex.probes.pixels[m]), (c) => c.charCodeAt(0));
         for (let i = 0; i < size; i++) {
-          const difference = Math.abs((255 - drawn[4 * i]) - python[k * size + i]); // ink is 255 - grey
+          const ink = 255 - drawn[4 * i]; // the canvas shows 255 - grey
+          const difference = Math.abs(ink - python[k * size + i]);
           largest = Math.max(largest, difference);
           total += difference;
           count += 1;
         }
       });
     });
-    return {names: ex.names, stated: ex.error, largest, mean: total / count, probes: ex.probes.z.length,
+    return {names: ex.names, stated: ex.error, largest, mean: total / count,
+            probes: ex.probes.z.length,
             milliseconds: ex.timeDecode(200)};
   });
 }"""
@@ -68,8 +76,12 @@ def _explorer_pages():
     for path in sorted(HTML.rglob("*.html")) if HTML.is_dir() else []:
         text = path.read_text()
         explorers = []
-        for match in re.finditer(r'<div class="aelib-explorer" id="[\w-]+" data-decoders="(\d+)"', text):
-            end = text.index("</script>\n</div>", match.start()) + len("</script>\n</div>")  # its script, its tag
+        for match in re.finditer(
+            r'<div class="aelib-explorer" id="[\w-]+" data-decoders="(\d+)"', text
+        ):
+            end = text.index("</script>\n</div>", match.start()) + len(
+                "</script>\n</div>"
+            )  # its script, its tag
             explorers.append((end - match.start(), int(match[1])))
         if explorers:
             found[path.relative_to(HTML).as_posix()] = explorers
@@ -92,11 +104,15 @@ def browser():
 
 
 def _open(browser, offline, url, phone=False, mutant=None):
-    """A new page at `url`, at 1280 px or as a 390 px touch phone; `mutant` = (code, bug) is written in."""
+    """A new page at `url`, at 1280 px or as a 390 px touch phone, with a `mutant` (code, bug)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     if phone:
-        context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-                                      device_scale_factor=2)
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844},
+            has_touch=True,
+            is_mobile=True,
+            device_scale_factor=2,
+        )
     else:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.route("**/*", offline)
@@ -105,16 +121,26 @@ def _open(browser, offline, url, phone=False, mutant=None):
 
         def broken(route):
             body = route.fetch().text()
-            assert code in body, f"{code!r} is no longer in explorer.js: update MUTANTS in {__file__}"
+            assert code in body, (
+                f"{code!r} is no longer in explorer.js: update MUTANTS in {__file__}"
+            )
             route.fulfill(status=200, body=body.replace(code, bug), content_type="text/html")
 
         context.route(url, broken)
     page = context.new_page()
     errors = []  # the explorer's own errors (the theme's scripts have theirs)
-    page.on("pageerror", lambda error: errors.append(error.stack or error.message)
-            if EXPLORER_FUNCTIONS.search(error.stack or "") else None)
+    page.on(
+        "pageerror",
+        lambda error: (
+            errors.append(error.stack or error.message)
+            if EXPLORER_FUNCTIONS.search(error.stack or "")
+            else None
+        ),
+    )
     page.goto(url, wait_until="load")
-    page.wait_for_function("[...document.querySelectorAll('.aelib-explorer')].every((root) => root.explorer)")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.aelib-explorer')].every((root) => root.explorer)"
+    )
     return context, page, errors
 
 
@@ -122,13 +148,16 @@ def _plane_point(page, root, z):
     """The page coordinates of the code z on an explorer's plane."""
     box = root.locator("canvas").first.bounding_box()
     limit = root.evaluate("(root) => root.explorer.limit")
-    return (box["x"] + (z[0] + limit) / (2 * limit) * box["width"],
-            box["y"] + (limit - z[1]) / (2 * limit) * box["height"])
+    return (
+        box["x"] + (z[0] + limit) / (2 * limit) * box["width"],
+        box["y"] + (limit - z[1]) / (2 * limit) * box["height"],
+    )
 
 
 def _screenshot(root, name):
-    """A picture of the explorer alone, without the theme's header and buttons that stay on the screen."""
-    stuck = ".bd-header, .bd-header-article, .skip-link, #pst-back-to-top { visibility: hidden !important; }"
+    """A picture of the explorer alone, without the theme's header and buttons stuck on top."""
+    stuck = ".bd-header, .bd-header-article, .skip-link, #pst-back-to-top"
+    stuck += " { visibility: hidden !important; }"
     root.screenshot(path=str(SHOTS / name), style=stuck)
 
 
@@ -144,7 +173,10 @@ def test_the_chapters_have_their_explorers():
 def test_explorer_is_light(path):
     page_bytes = (HTML / path).stat().st_size
     for size, decoders in PAGES[path]:
-        print(f"{path}: {size:,} bytes for {decoders} decoder(s), {size / decoders:,.0f} a decoder; page {page_bytes:,}")
+        print(
+            f"{path}: {size:,} bytes for {decoders} decoder(s), {size / decoders:,.0f} a decoder; "
+            f"page {page_bytes:,}"
+        )
         assert size <= MAX_BYTES_PER_DECODER * decoders, f"{size:,} bytes for {decoders} decoder(s)"
         assert size <= MAX_BYTES_PER_PAGE
         assert CHAPTERS.get(path, decoders) == decoders
@@ -161,13 +193,21 @@ def test_explorer_draws_what_python_decodes(browser, server, offline, path):
     for result in results:
         assert result["names"], "the explorer did not start"
         stated = result["stated"]
-        print(f"{path} {result['names']}: stated mean {stated['mean']:.3f}, max {stated['max']} grey levels; "
-              f"in the browser over {result['probes']} probes: mean {result['mean']:.3f}, max {result['largest']}; "
-              f"a decode takes {result['milliseconds']:.2f} ms")
-        assert stated["max"] <= MAX_STATED_ERROR, f"the quantization loses {stated['max']} grey levels"
+        print(
+            f"{path} {result['names']}: stated mean {stated['mean']:.3f}, max {stated['max']} "
+            f"grey levels; in the browser over {result['probes']} probes: "
+            f"mean {result['mean']:.3f}, "
+            f"max {result['largest']}; "
+            f"a decode takes {result['milliseconds']:.2f} ms"
+        )
+        assert stated["max"] <= MAX_STATED_ERROR, (
+            f"the quantization loses {stated['max']} grey levels"
+        )
         assert result["largest"] <= stated["max"] + 1, (
-            f"{result['names']}: the canvas is {result['largest']} grey levels from Python's decode "
-            f"(allowed: the stated {stated['max']} + 1)")
+            f"{result['names']}: the canvas is {result['largest']} grey levels from Python's "
+            "decode "
+            f"(allowed: the stated {stated['max']} + 1)"
+        )
         assert result["milliseconds"] < MAX_DECODE_MS
 
 
@@ -195,16 +235,23 @@ def test_pointer_keys_and_prior_button(browser, server, offline, path):
         root.scroll_into_view_if_needed()
         z = lambda: root.evaluate("(root) => root.explorer.z()")  # noqa: E731
         labels = lambda: root.evaluate(  # noqa: E731
-            "(root) => [...root.querySelectorAll('.aelib-explorer-images canvas')].map((c) => c.getAttribute('aria-label'))")
+            "(root) => [...root.querySelectorAll('.aelib-explorer-images canvas')]"
+            ".map((c) => c.getAttribute('aria-label'))"
+        )
 
         page.mouse.move(*_plane_point(page, root, (1.0, -2.0)))  # hovering is enough
         assert z() == pytest.approx([1.0, -2.0], abs=0.05)
         assert all(f"z = ({z()[0]:.2f}, {z()[1]:.2f})" in label for label in labels()), labels()
 
         page.mouse.click(*_plane_point(page, root, (0.0, 0.0)))
-        assert page.evaluate("document.activeElement.getAttribute('aria-roledescription')") == "latent plane"
+        assert (
+            page.evaluate("document.activeElement.getAttribute('aria-roledescription')")
+            == "latent plane"
+        )
         start, scrolled = z(), page.evaluate("window.scrollY")
-        step = root.evaluate("(root) => root.explorer.limit") / 40  # an arrow key's step; with Shift, 5 steps
+        step = (
+            root.evaluate("(root) => root.explorer.limit") / 40
+        )  # an arrow key's step; with Shift, 5 steps
         for key in ("ArrowRight", "ArrowRight", "ArrowRight", "ArrowUp"):
             page.keyboard.press(key)
         assert z() == pytest.approx([start[0] + 3 * step, start[1] + step], abs=1e-9)
@@ -222,10 +269,13 @@ def test_pointer_keys_and_prior_button(browser, server, offline, path):
         assert len({tuple(d) for d in draws}) == 3, draws
 
         if root.evaluate("(root) => root.explorer.names.length") > 1:  # whose codes the dots are
-            plane = "(root) => root.querySelector('canvas').getContext('2d').getImageData(0, 0, 480, 480).data.join()"
+            plane = "(root) => root.querySelector('canvas').getContext('2d')"
+            plane += ".getImageData(0, 0, 480, 480).data.join()"
             before = root.evaluate(plane)
             root.get_by_role("radio").nth(1).check()
-            assert root.evaluate(plane) != before, "choosing another model's codes left the plane as it was"
+            assert root.evaluate(plane) != before, (
+                "choosing another model's codes left the plane as it was"
+            )
         _screenshot(root, f"explorer-{path.split('/')[-1][:2]}-desktop.png")
     finally:
         context.close()
@@ -239,7 +289,9 @@ def test_tap_and_drag_on_a_phone(browser, server, offline, path):
         root = page.locator(".aelib-explorer").first
         root.scroll_into_view_if_needed()
         box = root.bounding_box()
-        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, f"the explorer leaves the screen: {box}"
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (
+            f"the explorer leaves the screen: {box}"
+        )
         plane = root.locator("canvas").first.bounding_box()
         assert plane["width"] >= 280, f"the plane is {plane['width']:.0f} px wide on a phone"
         for canvas in root.locator(".aelib-explorer-images canvas").all():
@@ -258,7 +310,9 @@ def test_tap_and_drag_on_a_phone(browser, server, offline, path):
             cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         assert z() == pytest.approx([2.0, -2.0], abs=0.05)
-        assert page.evaluate("window.scrollY") == scrolled, "dragging on the plane scrolled the page"
+        assert page.evaluate("window.scrollY") == scrolled, (
+            "dragging on the plane scrolled the page"
+        )
         _screenshot(root, f"explorer-{path.split('/')[-1][:2]}-phone.png")
     finally:
         context.close()

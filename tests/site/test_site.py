@@ -80,7 +80,9 @@ def reports(server, offline):
 def test_there_are_pages_to_check():
     assert PAGES, f"no pages in {HTML}: run `make book` first"
     if "AELIB_SITE_DIR" not in os.environ:
-        assert any(p.startswith("notebooks/") for p in PAGES), f"no chapters in {HTML}: run `make book` first"
+        assert any(p.startswith("notebooks/") for p in PAGES), (
+            f"no chapters in {HTML}: run `make book` first"
+        )
 
 
 @pytest.mark.parametrize("width", WIDTHS)
