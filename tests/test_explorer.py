@@ -201,6 +201,8 @@ def test_javascript_functions_are_shown_whole():
     assert decode.startswith("// The decoder") and decode.rstrip().endswith("}")
     assert "</script" not in explorer.SCRIPT.read_text()  # it would end the script inside a page
     assert "function dense" not in decode
+    shown = explorer.javascript_source("dense") + decode
+    assert max(len(line) for line in shown.splitlines()) <= 80  # the book's code column, unscrolled
     with pytest.raises(ValueError, match="Received: name='encode'"):
         explorer.javascript_source("encode")
 

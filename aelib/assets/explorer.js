@@ -14,14 +14,16 @@ function fromBase64(text, ArrayType) {
   return new ArrayType(bytes.buffer);
 }
 
-// One dense layer: y_j = scale_j * sum_i x_i q_ij + bias_j, with q the int8 kernel
-// stored row by row, (inputs, outputs), as Keras holds it.
+// One dense layer, y_j = scale_j * (sum_i x_i q_ij) + bias_j, where q is the
+// int8 kernel, stored row by row, (inputs, outputs), as Keras holds it.
 function dense(layer, x) {
   const y = new Float64Array(layer.outputs);
   for (let i = 0; i < layer.inputs; i++) {
     if (x[i] === 0) continue; // a ReLU's zeros cost nothing
-    const row = i * layer.outputs;
-    for (let j = 0; j < layer.outputs; j++) y[j] += x[i] * layer.weights[row + j];
+    const row = i * layer.outputs; // where row i of q starts
+    for (let j = 0; j < layer.outputs; j++) {
+      y[j] += x[i] * layer.weights[row + j];
+    }
   }
   for (let j = 0; j < layer.outputs; j++) {
     y[j] = y[j] * layer.scales[j] + layer.bias[j];
@@ -30,7 +32,7 @@ function dense(layer, x) {
   return y;
 }
 
-// The decoder: code z (2 numbers) -> dense layers -> logits -> pixel means in [0, 1].
+// The decoder: z -> dense layers -> logits -> sigmoid -> pixel means.
 function decode(decoder, z) {
   let h = Float64Array.from(z);
   for (const layer of decoder.layers) h = dense(layer, h);
@@ -41,8 +43,8 @@ function decode(decoder, z) {
 
 function aelibExplorer(root, data) {
   if (!root || root.explorer) return;
-  const colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]; // matplotlib's tab10, as the static maps
+  const colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", // matplotlib's tab10,
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]; // as in the static maps
   const limit = data.limit; // the plane shows [-limit, limit]^2
   const decoders = data.models.map((model) => ({
     name: model.name,
@@ -69,8 +71,8 @@ function aelibExplorer(root, data) {
   plane.tabIndex = 0;
   plane.setAttribute("role", "application");
   plane.setAttribute("aria-roledescription", "latent plane");
-  plane.setAttribute("aria-label", "Latent plane. Point, drag or tap to choose a code z; the arrow keys move it "
-    + "(with Shift, in larger steps); Home returns to the origin.");
+  plane.setAttribute("aria-label", "Latent plane. Point, drag or tap to choose a code z; "
+    + "the arrow keys move it (with Shift, in larger steps); Home returns to the origin.");
   planeBox.append(plane);
   const legend = element("ul", "aelib-explorer-legend");
   data.classNames.forEach((name, label) => {
@@ -121,7 +123,8 @@ function aelibExplorer(root, data) {
   root.append(planeBox, side, note);
 
   const size = plane.width;
-  const toPixel = (value) => ((value + limit) / (2 * limit)) * size; // z1 -> x; for z2 use size - toPixel
+  // z1 -> x on the canvas; z2 -> y is size - toPixel(z2), as the canvas counts y downwards.
+  const toPixel = (value) => ((value + limit) / (2 * limit)) * size;
   const codeLayer = document.createElement("canvas");
   codeLayer.width = codeLayer.height = size;
 
@@ -171,7 +174,7 @@ function aelibExplorer(root, data) {
       ctx.lineWidth = 1;
     }
     const [x, y] = [toPixel(z[0]), size - toPixel(z[1])];
-    for (const [colour, width] of [["#fff", 6], ["#000", 2]]) { // cross hairs at z, with a white halo
+    for (const [colour, width] of [["#fff", 6], ["#000", 2]]) { // cross hairs at z, white halo
       ctx.strokeStyle = colour;
       ctx.lineWidth = width;
       ctx.beginPath();
@@ -225,7 +228,8 @@ function aelibExplorer(root, data) {
   });
   plane.addEventListener("keydown", (event) => {
     const step = (event.shiftKey ? 5 : 1) * limit / 40; // with Shift, five steps at once
-    const moves = {ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step]};
+    const moves = {ArrowLeft: [-step, 0], ArrowRight: [step, 0],
+      ArrowUp: [0, step], ArrowDown: [0, -step]};
     if (event.key === "Home") moveTo(0, 0);
     else if (moves[event.key]) moveTo(z[0] + moves[event.key][0], z[1] + moves[event.key][1]);
     else return;
@@ -247,7 +251,9 @@ function aelibExplorer(root, data) {
     error: data.error, imageSize: data.imageSize,
     timeDecode(repeats) { // milliseconds per decode, averaged over `repeats` decodes
       const start = performance.now();
-      for (let n = 0; n < repeats; n++) decode(decoders[n % decoders.length], [Math.sin(n), Math.cos(n)]);
+      for (let n = 0; n < repeats; n++) {
+        decode(decoders[n % decoders.length], [Math.sin(n), Math.cos(n)]);
+      }
       return (performance.now() - start) / repeats;
     },
   };
