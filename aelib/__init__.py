@@ -7,7 +7,8 @@ source, so the book and the code cannot drift apart.
 __version__ = "0.1.0"
 
 from aelib.budget import budget, fast_mode
-from aelib.data import DataFileError, Dataset, check_images, load_dataset, subset_indices
+from aelib.data import Dataset, check_images, load_dataset, subset_indices
+from aelib.files import DataFileError
 from aelib.models import VAE, WAE, Autoencoder
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Tests for aelib.data: the real files, every kind of damage, the subsets."""
+"""Tests for aelib.data and aelib.files: the real files, every kind of damage, the subsets."""
 
 import gzip
 import pathlib
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from aelib import budget, fast_mode
-from aelib.data import DataFileError, load_dataset, subset_indices
+from aelib.data import load_dataset, subset_indices
+from aelib.files import DataFileError
 
 DEBIAN = pathlib.Path("/usr/share/datasets/fashion-mnist")
 needs_debian = pytest.mark.skipif(
@@ -82,7 +83,9 @@ def test_missing_file_is_named(data_dir):
 def test_truncated_gzip(data_dir):
     path = data_dir / "t10k-images-idx3-ubyte.gz"
     path.write_bytes(path.read_bytes()[:100000])
-    with pytest.raises(DataFileError, match="t10k-images-idx3-ubyte.gz is not a complete gzip file"):
+    with pytest.raises(
+        DataFileError, match="t10k-images-idx3-ubyte.gz is not a complete gzip file"
+    ):
         load_dataset()
 
 
@@ -92,7 +95,9 @@ def test_corrupt_gzip(data_dir):
     damaged = bytearray(path.read_bytes())
     damaged[2000] ^= 0xFF  # flip bits inside the deflate stream
     path.write_bytes(bytes(damaged))
-    with pytest.raises(DataFileError, match="t10k-labels-idx1-ubyte.gz is not a complete gzip file"):
+    with pytest.raises(
+        DataFileError, match="t10k-labels-idx1-ubyte.gz is not a complete gzip file"
+    ):
         load_dataset()
 
 
@@ -114,7 +119,9 @@ def test_wrong_magic_number(data_dir):
 @needs_debian
 def test_payload_shorter_than_header_says(data_dir):
     _rewrite(data_dir / "t10k-images-idx3-ubyte.gz", lambda raw: raw[:-784])
-    with pytest.raises(DataFileError, match=r"declares dimensions \(10000, 28, 28\), which need 7840016"):
+    with pytest.raises(
+        DataFileError, match=r"declares dimensions \(10000, 28, 28\), which need 7840016"
+    ):
         load_dataset()
 
 
@@ -188,7 +195,10 @@ def test_stratified_subset_keeps_class_shares():
     # Uneven quotas still add up exactly.
     chosen = subset_indices(labels, 37, seed=1, stratified=True)
     assert chosen.size == 37 and len(np.unique(chosen)) == 37
-    assert np.abs(np.bincount(labels[chosen], minlength=3) - 37 * np.array([0.9, 0.09, 0.01])).max() < 1
+    assert (
+        np.abs(np.bincount(labels[chosen], minlength=3) - 37 * np.array([0.9, 0.09, 0.01])).max()
+        < 1
+    )
 
 
 @pytest.mark.parametrize("size", [0, 1001, 2.5, True, "10"])
@@ -223,13 +233,16 @@ def test_offline_without_a_local_copy_says_what_to_do(name, tmp_path, monkeypatc
     import keras
     import keras.src.datasets.mnist
 
-    import aelib.data
+    import aelib.files
 
     def offline(*args, **kwargs):
-        raise Exception("URL fetch failure on https://example.invalid/x.gz: None -- [Errno -3] Temporary failure")
+        raise Exception(
+            "URL fetch failure on https://example.invalid/x.gz: None -- "
+            "[Errno -3] Temporary failure"
+        )
 
     monkeypatch.delenv("AELIB_DATA_DIR", raising=False)
-    monkeypatch.setattr(aelib.data, "_DEBIAN_ROOT", tmp_path)
+    monkeypatch.setattr(aelib.files, "_DEBIAN_ROOT", tmp_path)
     monkeypatch.setattr(keras.utils, "get_file", offline)
     monkeypatch.setattr(keras.src.datasets.mnist, "get_file", offline)
     with pytest.raises(DataFileError, match="AELIB_DATA_DIR") as raised:
