@@ -10,7 +10,7 @@ BOOK    := $(VENV)/bin/jupyter-book build . -W -n --keep-going --config _build/c
 PYTEST  := sh -c '"$$0" -m pytest "$$@"; rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc' $(PYTHON)
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: book test lint test-lib test-notebooks test-site execute bench sync-url clean editions assignments grade book-student
+.PHONY: book test lint test-lib test-notebooks test-site execute bench sync-url clean editions assignments grade book-student test-colab
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -49,6 +49,13 @@ ifeq ($(NOTEBOOKS),)
 else
 	AELIB_FAST=1 KERAS_BACKEND=tensorflow $(PYTEST) -q --nbval-lax -p no:cacheprovider $(NOTEBOOKS)
 endif
+
+## The chapters as a Colab student gets them (tests/colab/run_colab.py): Colab's packages
+## (colab/runtime.txt) in _build/colab-venv, an empty folder, aelib installed by each notebook's own
+## first cell from a clone of HEAD, fast mode. COLAB_BACKEND=jax: on Colab's jax;
+## COLAB_EDITION=colab or student: one edition only (default: both).
+test-colab: $(STAMP)
+	$(PYTHON) tests/colab/run_colab.py --backend $(or $(COLAB_BACKEND),tensorflow) --edition $(or $(COLAB_EDITION),both)
 
 ## Re-run every chapter with its full budget and save the outputs in place; then the run times
 ## on the Results page and in the instructors' table are rewritten from execute.json.
