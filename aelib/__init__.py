@@ -10,6 +10,7 @@ from aelib.budget import budget, fast_mode
 from aelib.data import Dataset, check_images, load_dataset, subset_indices
 from aelib.files import DataFileError
 from aelib.models import VAE, WAE, Autoencoder
+from aelib.source import show_source
 
 __all__ = [
     "Autoencoder",
@@ -21,5 +22,6 @@ __all__ = [
     "check_images",
     "fast_mode",
     "load_dataset",
+    "show_source",
     "subset_indices",
 ]

@@ -1,9 +1,4 @@
-"""Tests for aelib.plotting: posterior_ellipses (geometry, errors) and what show_source displays."""
-
-import importlib
-import json
-import pathlib
-import re
+"""Tests for aelib.plotting: posterior_ellipses (geometry, errors)."""
 
 import matplotlib
 
@@ -15,7 +10,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.patches import Ellipse  # noqa: E402
 
-from aelib.plotting import posterior_ellipses, source_text  # noqa: E402
+from aelib.plotting import posterior_ellipses  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -121,69 +116,3 @@ def test_bad_values_raise_value_error():
         posterior_ellipses(np.array([[0.0, np.nan]]), np.zeros((1, 2)))
     with pytest.raises(ValueError, match="num_sigmas"):
         posterior_ellipses(np.zeros((1, 2)), np.zeros((1, 2)), num_sigmas=0)
-
-
-# -- show_source: what the chapters display ------------------------------------------
-
-NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
-
-
-def _displayed():
-    """Every `show_source(...)` call of the chapters: (chapter, expression, object, docstring)."""
-    calls = []
-    for notebook in sorted(NOTEBOOKS.glob("*.ipynb")):
-        for cell in json.loads(notebook.read_text())["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            source = "".join(cell["source"])
-            for expression, options in re.findall(r"show_source\(([\w.]+)(.*?)\)\n", source + "\n"):
-                names = expression.removeprefix("aelib.").split(".")
-                if names[0] == "model_class":  # chapter 4's loop over the three models
-                    names = [[cls] + names[1:] for cls in ("Autoencoder", "VAE", "WAE")]
-                else:
-                    names = [names]
-                for parts in names:
-                    module, rest = _import_longest(parts)
-                    obj = module
-                    for part in rest:
-                        obj = getattr(obj, part)
-                    calls.append((notebook.name, expression, obj, "docstring=False" not in options))
-    return calls
-
-
-def _import_longest(parts):
-    """Imports the longest prefix of `parts` that names an aelib module; returns it and the rest."""
-    if parts[0] in ("Autoencoder", "VAE", "WAE"):
-        return importlib.import_module("aelib.models"), parts
-    for end in range(len(parts), 0, -1):
-        try:
-            return importlib.import_module("aelib." + ".".join(parts[:end])), parts[end:]
-        except ModuleNotFoundError:
-            continue
-    raise AssertionError(f"not an aelib name: {parts}")
-
-
-def test_the_chapters_display_short_lines_and_no_private_calls():
-    calls = _displayed()
-    assert len(calls) > 20
-    for chapter, expression, obj, docstring in calls:
-        text = source_text(obj, docstring=docstring)
-        wide = [line for line in text.splitlines() if len(line) > 100]
-        assert not wide, (chapter, expression, wide)
-        private = re.findall(r"(?<![\w.])(_[a-z]\w*)\(", text)  # not __init__
-        assert not private, (chapter, expression, private)
-
-
-def test_source_text_is_dedented_and_can_leave_out_docstrings():
-    from aelib.models import VAE, Autoencoder
-
-    method = source_text(VAE.loss_terms)
-    assert method.startswith("def loss_terms(self, x, y_pred):") and '"""' in method
-    bare = source_text(VAE.loss_terms, docstring=False)
-    assert '"""' not in bare and bare.startswith("def loss_terms(")
-    assert bare.splitlines()[1:] == [line for line in method.splitlines()[1:] if '"""' not in line]
-    # A class: its docstring and its methods' go, and no blank line is left under `class ...:`.
-    cls = source_text(Autoencoder, docstring=False)
-    lines = cls.splitlines()
-    assert '"""' not in cls and lines[1].startswith("class Autoencoder(") and lines[2].strip()
-    assert "def loss_terms(self, x, y_pred):" in cls
