@@ -29,6 +29,7 @@ from aelib.drawing import (
     canvas,
     circle,
     cross,
+    forward_arrows,
     funnel,
     gradient,
     label,
@@ -48,14 +49,11 @@ def autoencoder_diagram():
     """
     fig, ax = canvas(10.0, 3.0, "The autoencoder: compress, then reconstruct")
     box(ax, (0.75, 1.8), 1.1, 1.3, "image $x$\n784 pixels", DATA)
-    arrow(ax, (1.3, 1.8), (1.75, 1.8))
     funnel(ax, 1.75, 3.45, 1.5, 0.6, 1.8, "encoder\n$f_\\phi$", ENCODER)
-    arrow(ax, (3.45, 1.8), (3.9, 1.8))
     box(ax, (4.6, 1.8), 1.4, 0.9, "code $z$\n$d$ numbers", CODE)
-    arrow(ax, (5.3, 1.8), (5.75, 1.8))
     funnel(ax, 5.75, 7.45, 0.6, 1.5, 1.8, "decoder\n$g_\\theta$", DECODER)
-    arrow(ax, (7.45, 1.8), (7.9, 1.8))
     box(ax, (8.85, 1.8), 1.9, 1.3, "reconstruction\n$\\hat{x} = \\sigma(g_\\theta(z))$", DATA)
+    forward_arrows(ax, 1.8, (1.3, 1.75), (3.45, 3.9), (5.3, 5.75), (7.45, 7.9))
     # The loss compares the reconstruction with the input, below the chain.
     box(
         ax,
@@ -82,7 +80,6 @@ def vae_diagram():
     )
     y = 2.15  # the height of the forward path
     box(ax, (0.65, y), 0.9, 1.2, "image\n$x$", DATA)
-    arrow(ax, (1.1, y), (1.45, y))
     funnel(ax, 1.45, 2.95, 1.5, 1.2, y, "encoder\n$q_\\phi(z \\mid x)$", ENCODER)
     # Two heads: the mean and the log-variance of q(z|x).
     box(ax, (3.85, y + 0.45), 1.1, 0.6, "$\\mu$", CODE)
@@ -96,12 +93,10 @@ def vae_diagram():
     circle(ax, (5.95, 0.55), 0.4, "$\\epsilon$", RANDOM)
     label(ax, (6.45, 0.55), "$\\epsilon \\sim \\mathcal{N}(0, I)$", ha="left")
     arrow(ax, (5.95, 0.95), (5.95, y - 0.5))
-    arrow(ax, (7.05, y), (7.45, y))
     box(ax, (7.85, y), 0.8, 0.7, "$z$", CODE)
-    arrow(ax, (8.25, y), (8.6, y))
     funnel(ax, 8.6, 10.1, 1.2, 1.5, y, "decoder\n$p_\\theta(x \\mid z)$", DECODER)
-    arrow(ax, (10.1, y), (10.45, y))
     box(ax, (11.2, y), 1.3, 1.2, "logits\n$\\ell$", DATA)
+    forward_arrows(ax, y, (1.1, 1.45), (7.05, 7.45), (8.25, 8.6), (10.1, 10.45))
     # The two loss terms, on top.
     box(
         ax,
@@ -217,14 +212,11 @@ def wae_diagram():
     )
     y = 3.5  # the height of the reconstruction path
     box(ax, (0.8, y), 1.2, 1.2, "batch of\nimages $x_i$", DATA)
-    arrow(ax, (1.4, y), (1.75, y))
     funnel(ax, 1.75, 3.35, 1.5, 0.9, y, "encoder\n(deterministic)", ENCODER)
-    arrow(ax, (3.35, y), (3.7, y))
     box(ax, (4.5, y), 1.6, 0.9, "codes\n$z_i = f_\\phi(x_i)$", CODE)
-    arrow(ax, (5.3, y), (5.65, y))
     funnel(ax, 5.65, 7.25, 0.9, 1.5, y, "decoder\n$g_\\theta$", DECODER)
-    arrow(ax, (7.25, y), (7.6, y))
     box(ax, (8.3, y), 1.4, 1.2, "logits\n$\\ell_i$", DATA)
+    forward_arrows(ax, y, (1.4, 1.75), (3.35, 3.7), (5.3, 5.65), (7.25, 7.6))
     arrow(ax, (9.0, y), (9.45, y), style="loss")
     box(ax, (10.65, y), 2.3, 1.0, "reconstruction\n$-\\log p_\\theta(x_i \\mid z_i)$", LOSS)
 

@@ -93,6 +93,12 @@ def arrow(ax, start, end, style="value"):
     )
 
 
+def forward_arrows(ax, y, *gaps):
+    """The arrows of a forward path at height `y`: one across each gap `(left, right)`."""
+    for left, right in gaps:
+        arrow(ax, (left, y), (right, y))
+
+
 def gradient(ax, start, end):
     """A backward arrow: the gradient flowing from `start` to `end`."""
     ax.annotate(
