@@ -1,4 +1,4 @@
-"""Tests for aelib.explorer: the quantized decoder against the model's, the output's size, errors.
+"""Tests for aelib.explorer and aelib.quantization: the int8 decoder, the sizes, the errors.
 
 The browser's side (the canvas against Python's decode, the decode time, the
 pointer and keys) is tested on the built book in tests/site/test_explorer_site.py.
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import aelib
-from aelib import explorer
+from aelib import explorer, quantization
 
 pytestmark = pytest.mark.keras
 
@@ -51,7 +51,7 @@ def images():
 
 @pytest.fixture(scope="module")
 def quantized(models):
-    return {name: explorer.decoder_layers(model) for name, model in models.items()}
+    return {name: quantization.decoder_layers(model) for name, model in models.items()}
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_quantize_keeps_each_weight_within_half_a_step():
         0.01, 3.0, 10
     )  # columns of all sizes
     kernel[:, 3] = 0.0
-    weights, scales = explorer.quantize(kernel)
+    weights, scales = quantization.quantize(kernel)
     assert weights.dtype == np.int8 and scales.dtype == np.float32 and scales.shape == (10,)
     assert np.abs(weights).max() == 127 and weights.min() >= -127
     assert np.all(np.abs(kernel - weights * scales) <= scales / 2 * (1 + 1e-6))
@@ -95,8 +95,8 @@ def test_rounding_with_error_feedback_keeps_the_outputs_closer():
         rng.normal(size=(500, 64)) @ rng.normal(size=(64, 64)) * 0.3, 0
     )  # correlated, >= 0
     outputs = inputs @ kernel
-    plain = explorer.quantize(kernel)
-    feedback = explorer.quantize(kernel, inputs)
+    plain = quantization.quantize(kernel)
+    feedback = quantization.quantize(kernel, inputs)
     np.testing.assert_array_equal(
         plain[1], feedback[1]
     )  # the same scales, the weights rounded otherwise
@@ -114,7 +114,7 @@ def test_quantized_decode_without_quantization_is_the_model(models):
     layers = [
         dict(layer, weights=kernel, scales=np.ones(kernel.shape[1]))
         for layer, kernel in zip(
-            explorer.decoder_layers(model),
+            quantization.decoder_layers(model),
             [
                 np.asarray(dense.kernel)
                 for dense in model.decoder.layers
@@ -124,7 +124,7 @@ def test_quantized_decode_without_quantization_is_the_model(models):
     ]
     z = np.random.default_rng(1).normal(size=(50, 2)).astype("float32")
     np.testing.assert_allclose(
-        explorer.quantized_decode(layers, z), model.decode(z).reshape(50, -1), atol=1e-5
+        quantization.quantized_decode(layers, z), model.decode(z).reshape(50, -1), atol=1e-5
     )
 
 
@@ -133,7 +133,7 @@ def test_quantized_images_are_close_to_the_model_over_the_plane(models, quantize
         np.random.default_rng(2).uniform(-4, 4, size=(2000, 2)).astype("float32")
     )  # not the grid it was fitted on
     for name, model in models.items():
-        error = explorer.decode_error(model, quantized[name], codes)
+        error = quantization.decode_error(model, quantized[name], codes)
         assert error["mean"] < 0.2 and error["max"] <= 3, (name, error)
 
 
@@ -149,12 +149,10 @@ def test_output_carries_the_quantized_decoder_and_pythons_probes(models, quantiz
     z = np.array(data["probes"]["z"], dtype="float32")
     pixels = _array(data["probes"]["pixels"][0], np.uint8).reshape(len(z), -1)
     np.testing.assert_array_equal(
-        pixels, explorer.grey_levels(models["VAE"].decode(z).reshape(len(z), -1))
+        pixels, quantization.grey_levels(models["VAE"].decode(z).reshape(len(z), -1))
     )
-    assert np.all(
-        np.abs(explorer.grey_levels(explorer.quantized_decode(layers, z)).astype(int) - pixels)
-        <= data["error"]["max"]
-    )
+    in_browser = quantization.grey_levels(quantization.quantized_decode(layers, z)).astype(int)
+    assert np.all(np.abs(in_browser - pixels) <= data["error"]["max"])
     codes = _array(model["codes"], "<f4").reshape(-1, 2)
     assert codes.shape == (100, 2) and len(_array(data["labels"], np.uint8)) == 100
     assert f"{data['error']['max']} at most" in data["note"]
