@@ -129,19 +129,30 @@ def _verdict(name, fn, args, expected, slips=()):
     return message
 
 
+_UNFINISHED = object()  # what `_call` returns for a stub that still raises NotImplementedError
+
+
 def _call(fn, args):
     try:
         return fn(*args)
     except NotImplementedError:
-        return None
+        return _UNFINISHED
+
+
+def _not_done(name, result):
+    """The reminder for an unfinished answer, or None when there is a result to check."""
+    if result is _UNFINISHED:
+        return f"Not done yet: your {name} is not filled in. Write it and run this cell again."
+    if result is None:
+        return (
+            f"Not done yet: your {name} returned None. Return the result and run this cell again."
+        )
+    return None
 
 
 def _compare(name, result, expected, slips=()):
-    if result is None:
-        return (
-            f"Not done yet: your {name} returned None. "
-            "Fill in the function and run this cell again."
-        )
+    if _not_done(name, result):
+        return _not_done(name, result)
     result = np.asarray(ops.convert_to_numpy(result), dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if result.shape != expected.shape:
@@ -184,11 +195,8 @@ def check_frechet_distance(fn, features=None, seed=0):
             result = fn(a, b)
         except NotImplementedError:
             result = None
-        if result is None:
-            message = (
-                "Not done yet: your frechet_distance returned None. "
-                "Fill in the function and run this cell again."
-            )
+        if _not_done("frechet_distance", result):
+            message = _not_done("frechet_distance", result)
             break
         result = float(np.real(np.asarray(ops.convert_to_numpy(result))))
         expected = frechet_distance(a, b)

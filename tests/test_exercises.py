@@ -122,6 +122,9 @@ def test_unfinished_answers_get_a_reminder():
     assert exercises.check_gaussian_kl(unfinished).startswith("Not done yet")
     assert exercises.check_bernoulli_nll(unfinished).startswith("Not done yet")
     assert exercises.check_reparameterization(unfinished).startswith("Not done yet")
+    # A stub that still raises is "not filled in"; a function that returns nothing "returned None".
+    assert "not filled in" in exercises.check_bernoulli_nll(unfinished)
+    assert "returned None" in exercises.check_mmd(lambda x, y: None)
 
 
 def knn_weights(codes, k, dimension, count_self=False, power=True):
