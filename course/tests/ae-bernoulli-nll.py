@@ -27,32 +27,27 @@ def test_matches_the_formula(my_bernoulli_nll):
     )
 
 
-@test_case(points=2, hidden=True)
-def test_finite_and_right_at_logits_of_plus_minus_100(my_bernoulli_nll):
-    rng = np.random.default_rng(2)
+def _extreme(fn, size, seed, hint):
+    """Pixels of 0, of 1 and grey, under logits of +-size: the loss must be finite and right."""
+    rng = np.random.default_rng(seed)
     x = np.concatenate(
         [np.zeros((1, 28, 28, 1)), np.ones((1, 28, 28, 1)), rng.uniform(size=(2, 28, 28, 1))]
-    )
-    x = x.astype(np.float32)
-    logits = np.where(rng.uniform(size=x.shape) < 0.5, -100.0, 100.0).astype(np.float32)
-    result = _result(my_bernoulli_nll, x, logits)
-    assert np.all(np.isfinite(result)), (
-        f"logits of +-100 give {result}: compute the loss from the logits (softplus)"
-    )
+    ).astype(np.float32)
+    logits = np.where(rng.uniform(size=x.shape) < 0.5, -size, size).astype(np.float32)
+    result = _result(fn, x, logits)
+    assert np.all(np.isfinite(result)), f"logits of +-{size:g} give {result}: {hint}"
     np.testing.assert_allclose(result, _expected(x, logits), rtol=1e-4)
+
+
+@test_case(points=2, hidden=True)
+def test_finite_and_right_at_logits_of_plus_minus_100(my_bernoulli_nll):
+    _extreme(my_bernoulli_nll, 100.0, 2, "compute the loss from the logits (softplus)")
 
 
 @test_case(points=1, hidden=True)
 def test_finite_and_right_at_logits_of_plus_minus_1000(my_bernoulli_nll):
     # log1p(exp(logits)) overflows past about 709 even in float64; softplus or logaddexp does not
-    rng = np.random.default_rng(5)
-    x = rng.uniform(size=(3, 28, 28, 1)).astype(np.float32)
-    logits = np.where(rng.uniform(size=x.shape) < 0.5, -1000.0, 1000.0).astype(np.float32)
-    result = _result(my_bernoulli_nll, x, logits)
-    assert np.all(np.isfinite(result)), (
-        f"logits of +-1000 give {result}: use a form that cannot overflow"
-    )
-    np.testing.assert_allclose(result, _expected(x, logits), rtol=1e-4)
+    _extreme(my_bernoulli_nll, 1000.0, 5, "use a form that cannot overflow")
 
 
 @test_case(points=1, hidden=True)

@@ -182,15 +182,20 @@ def test_explorer_is_light(path):
         assert CHAPTERS.get(path, decoders) == decoders
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_explorer_draws_what_python_decodes(browser, server, offline, path):
-    context, page, errors = _open(browser, offline, server + path)
+def _compared(browser, offline, url, mutant=None):
+    """Each explorer's canvas at the stored probes against Python's decode (COMPARE's results)."""
+    context, page, errors = _open(browser, offline, url, mutant=mutant)
     try:
         results = page.evaluate(COMPARE)
     finally:
         context.close()
     assert not errors, errors
-    for result in results:
+    return results
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_explorer_draws_what_python_decodes(browser, server, offline, path):
+    for result in _compared(browser, offline, server + path):
         assert result["names"], "the explorer did not start"
         stated = result["stated"]
         print(
@@ -216,13 +221,7 @@ def test_comparison_fails_on_a_broken_decoder(browser, server, offline, what, co
     if not PAGES:
         pytest.fail(f"no explorer in {HTML}")
     path = next(iter(PAGES))
-    context, page, errors = _open(browser, offline, server + path, mutant=(code, bug))
-    try:
-        results = page.evaluate(COMPARE)
-    finally:
-        context.close()
-    assert not errors, errors
-    for result in results:
+    for result in _compared(browser, offline, server + path, mutant=(code, bug)):
         print(f"{what}: the canvas is {result['largest']} grey levels from Python's decode")
         assert result["largest"] > result["stated"]["max"] + 1, f"the comparison missed a {what}"
 
