@@ -15,9 +15,8 @@ import numpy as np
 import aelib
 from aelib import metrics
 from aelib.classifier import classifier_features
-from aelib.frechet import frechet_distance
 from aelib.data import subset_indices
-
+from aelib.frechet import frechet_distance
 from benchmarks import roofline, settings
 from benchmarks.clocks import BudgetClock, EpochTimer, epochs_label
 from benchmarks.reference_vae import ReferenceVAE
@@ -66,9 +65,12 @@ class Evaluator:
 
     def __call__(self, model):
         values = dict(quality_figures(model, self.x_test))
-        values["latent_mmd"] = metrics.latent_mmd(model, self.x_test, max_images=self.config.mmd_samples, seed=0)
+        values["latent_mmd"] = metrics.latent_mmd(
+            model, self.x_test, max_images=self.config.mmd_samples, seed=0
+        )
         values["frechet_distance"] = frechet_distance(
-            classifier_features(prior_samples(model, self.config.fd_samples, seed=0)), self.test_features
+            classifier_features(prior_samples(model, self.config.fd_samples, seed=0)),
+            self.test_features,
         )
         return {name: round(float(value), 4) for name, value in values.items()}
 
@@ -89,14 +91,20 @@ def train_under_budget(model, x_train, config, evaluate, budgets, epochs=()):
     """
     clock = BudgetClock(budgets, evaluate, epochs=epochs)
     model.fit(x_train, epochs=1_000_000, batch_size=config.batch_size, verbose=0, callbacks=[clock])
-    record = {"checkpoints": [c for c in clock.checkpoints if c["budget_s"] is not None], "epoch_checkpoints": []}
+    record = {
+        "checkpoints": [c for c in clock.checkpoints if c["budget_s"] is not None],
+        "epoch_checkpoints": [],
+    }
     reached = {int(c["epochs"]): c for c in clock.checkpoints if c["budget_s"] is None}
     for n in sorted(epochs):
-        record["epoch_checkpoints"].append(reached.get(n) or {
-            "label": epochs_label(n),
-            "skipped": f"{epochs_label(n)} did not finish within the last budget "
-            f"({max(budgets):g} s of training); not measured",
-        })
+        record["epoch_checkpoints"].append(
+            reached.get(n)
+            or {
+                "label": epochs_label(n),
+                "skipped": f"{epochs_label(n)} did not finish within the last budget "
+                f"({max(budgets):g} s of training); not measured",
+            }
+        )
     return record
 
 
@@ -126,20 +134,32 @@ def speed(data, config):
     for compile_kwargs in settings.SPEED_SETTINGS[backend]:
         probe = new_model("VAE")
         probe.compile(**compile_kwargs)
-        resolved = {"jit_compile": bool(probe.jit_compile), "steps_per_execution": int(probe.steps_per_execution)}
+        resolved = {
+            "jit_compile": bool(probe.jit_compile),
+            "steps_per_execution": int(probe.steps_per_execution),
+        }
         label = ", ".join(f"{key}={value}" for key, value in resolved.items())
         if label in runs:
             if not compile_kwargs:
                 runs[label]["aelib_default"] = True
             continue
-        runs[label] = {"compile": compile_kwargs, "resolved": resolved, "aelib_default": not compile_kwargs,
-                       "models": {}}
+        runs[label] = {
+            "compile": compile_kwargs,
+            "resolved": resolved,
+            "aelib_default": not compile_kwargs,
+            "models": {},
+        }
         for name in config.speed_models:
             model = new_model(name)
             model.compile(**compile_kwargs)
             timer = EpochTimer()
-            history = model.fit(data.x_train, epochs=config.speed_epochs, batch_size=config.batch_size, verbose=0,
-                                callbacks=[timer])
+            history = model.fit(
+                data.x_train,
+                epochs=config.speed_epochs,
+                batch_size=config.batch_size,
+                verbose=0,
+                callbacks=[timer],
+            )
             timed = timer.seconds[1:]
             flops = roofline.epoch_flops(roofline.dense_kernel_shapes(model), len(data.x_train))
             entry = runs[label]["models"][name] = {
@@ -151,10 +171,17 @@ def speed(data, config):
                 "quality": quality_figures(model, data.x_test),
                 "load_average": round(os.getloadavg()[0], 2),
             }
-            log(f"speed {label} {name}: first epoch {entry['first_epoch_s']:.1f} s, then {entry['median_epoch_s']:.2f} "
-                f"s an epoch ({entry['epoch_gflop']:.0f} GFLOP); test {entry['quality']}")
-    return {"images": len(data.x_train), "test_images": len(data.x_test), "batch_size": config.batch_size,
-            "epochs": config.speed_epochs, "settings": runs}
+            log(
+                f"speed {label} {name}: first epoch {entry['first_epoch_s']:.1f} s, then {entry['median_epoch_s']:.2f} "
+                f"s an epoch ({entry['epoch_gflop']:.0f} GFLOP); test {entry['quality']}"
+            )
+    return {
+        "images": len(data.x_train),
+        "test_images": len(data.x_test),
+        "batch_size": config.batch_size,
+        "epochs": config.speed_epochs,
+        "settings": runs,
+    }
 
 
 def budget(data, config, evaluator):
@@ -163,9 +190,13 @@ def budget(data, config, evaluator):
     for name in settings.MODELS:
         log(f"budget {name}: training for {max(config.budgets_s):g} s")
         epochs = (config.chapter_epochs[name],) if config.chapter_epochs.get(name) else ()
-        record = train_under_budget(new_model(name), data.x_train, config, evaluator, config.budgets_s, epochs)
+        record = train_under_budget(
+            new_model(name), data.x_train, config, evaluator, config.budgets_s, epochs
+        )
         for checkpoint in record["checkpoints"] + record["epoch_checkpoints"]:
-            log(f"budget {name} at {checkpoint['label']}: {checkpoint.get('metrics', checkpoint.get('skipped'))}")
+            log(
+                f"budget {name} at {checkpoint['label']}: {checkpoint.get('metrics', checkpoint.get('skipped'))}"
+            )
         models[name] = record
     return {
         "budgets_s": list(config.budgets_s),
@@ -186,8 +217,12 @@ def reference(data, config, evaluator, budget_result=None):
     model = ReferenceVAE(latent_dim=2)
     model.compile(optimizer=keras.optimizers.Adam())  # Keras's default step size, 1e-3
     record = train_under_budget(model, data.x_train, config, evaluator, [budget_s])
-    theirs = dict(record["checkpoints"][0], params=int(model.count_params()), latent_dim=model.latent_dim,
-                  network="conv")
+    theirs = dict(
+        record["checkpoints"][0],
+        params=int(model.count_params()),
+        latent_dim=model.latent_dim,
+        network="conv",
+    )
     ours = None
     for checkpoint in (budget_result or {}).get("models", {}).get("VAE", {}).get("checkpoints", []):
         if checkpoint["budget_s"] == budget_s:
@@ -198,12 +233,24 @@ def reference(data, config, evaluator, budget_result=None):
         ours = dict(record["checkpoints"][0], source="trained in this section")
     default_vae = new_model("VAE")
     default_vae(data.x_test[:1])  # builds it, to count its weights
-    ours.update(params=int(default_vae.count_params()), latent_dim=default_vae.latent_dim, network=default_vae.network)
+    ours.update(
+        params=int(default_vae.count_params()),
+        latent_dim=default_vae.latent_dim,
+        network=default_vae.network,
+    )
     ratio = ours["metrics"]["negative_elbo"] / theirs["metrics"]["negative_elbo"]
-    log(f"reference: negative ELBO ours {ours['metrics']['negative_elbo']:.1f}, "
-        f"reference {theirs['metrics']['negative_elbo']:.1f}, ratio {ratio:.3f}")
-    return {"budget_s": budget_s, "reference": theirs, "ours": ours, "ratio": round(ratio, 4),
-            "target": settings.REFERENCE_TARGET, "met": bool(ratio <= settings.REFERENCE_TARGET)}
+    log(
+        f"reference: negative ELBO ours {ours['metrics']['negative_elbo']:.1f}, "
+        f"reference {theirs['metrics']['negative_elbo']:.1f}, ratio {ratio:.3f}"
+    )
+    return {
+        "budget_s": budget_s,
+        "reference": theirs,
+        "ours": ours,
+        "ratio": round(ratio, 4),
+        "target": settings.REFERENCE_TARGET,
+        "met": bool(ratio <= settings.REFERENCE_TARGET),
+    }
 
 
 def run_sections(names, config, on_result):

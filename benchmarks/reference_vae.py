@@ -34,7 +34,9 @@ IMAGE_SHAPE = (28, 28, 1)
 def build_reference_encoder(latent_dim=2):
     """Images (N, 28, 28, 1) -> [z_mean, z_log_var], each (N, latent_dim)."""
     images = keras.Input(shape=IMAGE_SHAPE, name="images")
-    h = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(images)  # (N, 14, 14, 32)
+    h = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(
+        images
+    )  # (N, 14, 14, 32)
     h = layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(h)  # (N, 7, 7, 64)
     h = layers.Flatten()(h)  # (N, 3136)
     h = layers.Dense(16, activation="relu")(h)  # (N, 16)
@@ -48,8 +50,12 @@ def build_reference_decoder(latent_dim=2):
     codes = keras.Input(shape=(latent_dim,), name="codes")
     h = layers.Dense(7 * 7 * 64, activation="relu")(codes)  # (N, 3136)
     h = layers.Reshape((7, 7, 64))(h)
-    h = layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu")(h)  # (N, 14, 14, 64)
-    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)  # (N, 28, 28, 32)
+    h = layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu")(
+        h
+    )  # (N, 14, 14, 64)
+    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(
+        h
+    )  # (N, 28, 28, 32)
     logits = layers.Conv2DTranspose(1, 3, padding="same", name="logits")(h)  # (N, 28, 28, 1)
     return keras.Model(codes, logits, name="reference_decoder")
 
@@ -67,7 +73,9 @@ def reference_loss_terms(x, logits, z_mean, z_log_var):
     """
     per_pixel = ops.softplus(logits) - x * logits  # (N, 28, 28, 1)
     reconstruction = ops.mean(ops.sum(per_pixel, axis=(1, 2, 3)))
-    kl = ops.mean(-0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1))
+    kl = ops.mean(
+        -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+    )
     return reconstruction, kl
 
 
@@ -104,14 +112,18 @@ class ReferenceVAE(keras.Model):
         return {"logits": self.decoder(z), "z_mean": z_mean, "z_log_var": z_log_var, "z": z}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        reconstruction, kl = reference_loss_terms(x, y_pred["logits"], y_pred["z_mean"], y_pred["z_log_var"])
+        reconstruction, kl = reference_loss_terms(
+            x, y_pred["logits"], y_pred["z_mean"], y_pred["z_log_var"]
+        )
         self.reconstruction_loss_tracker.update_state(reconstruction)
         self.kl_loss_tracker.update_state(kl)
         return reconstruction + kl
 
     def posterior(self, x, batch_size=1000):
         """Returns `(z_mean, z_log_var)` of q(z|x), NumPy arrays of shape (N, latent_dim)."""
-        z_mean, z_log_var = self.encoder.predict(np.asarray(x, np.float32), batch_size=batch_size, verbose=0)
+        z_mean, z_log_var = self.encoder.predict(
+            np.asarray(x, np.float32), batch_size=batch_size, verbose=0
+        )
         return np.asarray(z_mean), np.asarray(z_log_var)
 
     def encode(self, x, batch_size=1000, draw=False, seed=None):

@@ -25,6 +25,8 @@ MODELS = [Autoencoder, VAE, WAE]
 def build(cls, seed=0, **kwargs):
     """The model with its noise seeded (the autoencoder draws no noise)."""
     return cls(**kwargs) if cls is Autoencoder else cls(seed=seed, **kwargs)
+
+
 # 1,000 + 37 images with batches of 128: the last batch of every epoch is short.
 TRAIN_SIZE, BATCH_SIZE, EPOCHS = 1037, 128, 4
 
@@ -58,8 +60,12 @@ def test_evaluate_agrees_with_an_independent_score(fashion):
     keras.utils.set_random_seed(0)
     model = Autoencoder(latent_dim=8)
     model.fit(fashion.x_train, epochs=2, batch_size=BATCH_SIZE, verbose=0)
-    reported = model.evaluate(fashion.x_train, batch_size=BATCH_SIZE, verbose=0, return_dict=True)["loss"]
-    assert reported == pytest.approx(aelib.metrics.reconstruction_error(model, fashion.x_train), rel=1e-4)
+    reported = model.evaluate(fashion.x_train, batch_size=BATCH_SIZE, verbose=0, return_dict=True)[
+        "loss"
+    ]
+    assert reported == pytest.approx(
+        aelib.metrics.reconstruction_error(model, fashion.x_train), rel=1e-4
+    )
 
 
 _TRAIN_AND_SCORE = """
@@ -82,7 +88,14 @@ print(json.dumps(scores))
 def _train_and_score(backend):
     script = _TRAIN_AND_SCORE.format(train=4 * TRAIN_SIZE, epochs=EPOCHS, batch=BATCH_SIZE)
     env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -95,10 +108,24 @@ def test_tensorflow_and_jax_reach_the_same_test_figures():
     # which moves these figures by well under 1%.
     on_tf, on_jax = _train_and_score("tensorflow"), _train_and_score("jax")
     for name in on_tf:
-        assert on_jax[name] == pytest.approx(on_tf[name], rel=0.03), (name, on_tf[name], on_jax[name])
+        assert on_jax[name] == pytest.approx(on_tf[name], rel=0.03), (
+            name,
+            on_tf[name],
+            on_jax[name],
+        )
 
 
-@pytest.mark.parametrize("version, broken", [("0.8.1", True), ("0.8.0", True), ("0.8.3", True), ("0.7.2", False), ("0.10.2", False), ("0.9.0.1", False)])
+@pytest.mark.parametrize(
+    "version, broken",
+    [
+        ("0.8.1", True),
+        ("0.8.0", True),
+        ("0.8.3", True),
+        ("0.7.2", False),
+        ("0.10.2", False),
+        ("0.9.0.1", False),
+    ],
+)
 def test_known_broken_jax_releases(version, broken):
     assert backends.known_broken(version) is broken
 
@@ -115,7 +142,9 @@ def test_fit_refuses_a_broken_jax_before_training(monkeypatch):
     monkeypatch.setattr(backends, "jax_version", lambda: "0.8.1")
     monkeypatch.delenv(backends.OVERRIDE, raising=False)
     model = VAE(latent_dim=2)
-    with pytest.raises(RuntimeError, match=r"jax 0\.8\.1.*0\.8\.x.*jax\[cpu\]>=0\.9\.0.*AELIB_ALLOW_BROKEN_JAX=1"):
+    with pytest.raises(
+        RuntimeError, match=r"jax 0\.8\.1.*0\.8\.x.*jax\[cpu\]>=0\.9\.0.*AELIB_ALLOW_BROKEN_JAX=1"
+    ):
         model.fit(np.zeros((4, 28, 28, 1), np.float32), epochs=1, verbose=0)
     assert getattr(model, "optimizer", None) is None  # refused before compiling or training
     monkeypatch.setenv(backends.OVERRIDE, "1")

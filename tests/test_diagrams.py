@@ -1,4 +1,4 @@
-"""Tests for aelib.diagrams: each diagram is a Figure with its labels, legible and without overlaps."""
+"""Tests for aelib.diagrams: each diagram is a Figure with its labels, legible, without overlaps."""
 
 import itertools
 
@@ -12,8 +12,23 @@ from aelib import diagrams
 # Each diagram and words that must appear in its texts (case-insensitive).
 EXPECTED = {
     diagrams.autoencoder_diagram: ["encoder", "decoder", "code", "reconstruction"],
-    diagrams.vae_diagram: ["encoder", "decoder", "KL", "reconstruction", "\\mu", "\\log \\sigma^2", "\\epsilon"],
-    diagrams.reparameterization_diagram: ["z \\sim", "\\mu + \\sigma", "\\epsilon", "\\partial", "blocked", "gradient"],
+    diagrams.vae_diagram: [
+        "encoder",
+        "decoder",
+        "KL",
+        "reconstruction",
+        "\\mu",
+        "\\log \\sigma^2",
+        "\\epsilon",
+    ],
+    diagrams.reparameterization_diagram: [
+        "z \\sim",
+        "\\mu + \\sigma",
+        "\\epsilon",
+        "\\partial",
+        "blocked",
+        "gradient",
+    ],
     diagrams.wae_diagram: ["encoder", "decoder", "MMD", "Q_Z", "P_Z", "reconstruction"],
 }
 
@@ -53,7 +68,11 @@ def overlapping_texts(fig):
     """Returns the pairs of texts whose drawn extents overlap."""
     renderer = fig.canvas.get_renderer()
     extents = [(t.get_text(), t.get_window_extent(renderer)) for t in visible_texts(fig)]
-    return [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(extents, 2) if box_a.overlaps(box_b)]
+    return [
+        (a, b)
+        for (a, box_a), (b, box_b) in itertools.combinations(extents, 2)
+        if box_a.overlaps(box_b)
+    ]
 
 
 def test_no_two_texts_overlap(drawn):

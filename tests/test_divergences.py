@@ -73,7 +73,9 @@ def test_gaussian_kl_is_positive_away_from_the_prior():
 
 
 def test_gaussian_kl_rejects_mismatched_shapes():
-    with pytest.raises(ValueError, match=r"same shape.*z_mean.shape=\(2, 3\).*z_log_var.shape=\(2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"same shape.*z_mean.shape=\(2, 3\).*z_log_var.shape=\(2, 4\)"
+    ):
         gaussian_kl(np.zeros((2, 3)), np.zeros((2, 4)))
 
 
@@ -244,7 +246,9 @@ def test_mmd_rejects_a_kernel_that_is_not_a_name_or_callable():
 
 
 def test_mmd_rejects_different_latent_dimensions():
-    with pytest.raises(ValueError, match=r"same latent dimension.*x.shape=\(4, 3\).*y.shape=\(4, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"same latent dimension.*x.shape=\(4, 3\).*y.shape=\(4, 2\)"
+    ):
         mmd(np.zeros((4, 3), "float32"), np.zeros((4, 2), "float32"))
 
 
@@ -269,11 +273,15 @@ def test_mmd_rejects_input_that_is_not_2d(shape, shown):
 def test_mmd_and_kernels_reject_bad_scales(scales):
     x = np.zeros((3, 2), "float32")
     for function in (mmd, imq_kernel, rbf_kernel):
-        with pytest.raises(ValueError, match=r"non-empty sequence of positive numbers.*Received: scales="):
+        with pytest.raises(
+            ValueError, match=r"non-empty sequence of positive numbers.*Received: scales="
+        ):
             function(x, x, scales=scales)
 
 
 def test_kernels_reject_different_latent_dimensions():
     for kernel in (imq_kernel, rbf_kernel, lambda a, b: squared_distances(a, b)):
-        with pytest.raises(ValueError, match=r"same latent dimension.*a.shape=\(2, 3\).*b.shape=\(2, 1\)"):
+        with pytest.raises(
+            ValueError, match=r"same latent dimension.*a.shape=\(2, 3\).*b.shape=\(2, 1\)"
+        ):
             kernel(np.zeros((2, 3), "float32"), np.zeros((2, 1), "float32"))
