@@ -14,22 +14,22 @@ from aelib.divergences import same_shape
 
 
 def bernoulli_nll(x, logits):
-    """Negative log-likelihood of images under independent Bernoulli pixels, per example.
+    """The Bernoulli loss of images under independent pixels, per example, in nats.
 
     With p = sigmoid(logits), each pixel contributes
     -[x log p + (1 - x) log(1 - p)], which simplifies to
     softplus(logits) - x * logits. That form never takes the log of a
     probability that rounded to 0, so it stays finite for logits of +-100.
-    Pixel values between 0 and 1 (grey levels) are allowed, as is usual for
-    Fashion-MNIST.
+    For pixels of 0 and 1 it is a negative log-likelihood. Grey levels in between
+    are allowed, as is usual for Fashion-MNIST; it is then the cross-entropy of
+    the grey levels and p, not a likelihood (`continuous_bernoulli_nll` is one).
 
     Args:
         x: images with values in [0, 1], e.g. of shape `(batch, 28, 28, 1)`.
         logits: the decoder's logits, of the same shape as `x`.
 
     Returns:
-        A tensor of shape `(batch,)`: the negative log-likelihood in nats,
-        summed over all the other axes.
+        A tensor of shape `(batch,)`: the loss in nats, summed over all the other axes.
 
     Example:
 

@@ -11,8 +11,8 @@ from aelib.models.networks import build_encoder
 class Autoencoder(BaseAutoencoder):
     """An autoencoder: x -> z = encoder(x) -> decoder(z) ~ x.
 
-    The loss is the reconstruction error alone, the Bernoulli negative
-    log-likelihood of the image given its decoded logits, in nats per image.
+    The loss is the reconstruction error alone, the Bernoulli cross-entropy of
+    the image and its decoded logits, in nats per image.
     Nothing asks the codes to follow any distribution, so the model can
     compress and reconstruct, but it was not trained to generate: `sample`
     decodes draws from N(0, I) all the same, to show what comes out.
