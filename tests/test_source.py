@@ -15,21 +15,8 @@ def _displayed():
     calls = []
     for notebook in sorted(NOTEBOOKS.glob("*.ipynb")):
         for cell in json.loads(notebook.read_text())["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            source = "".join(cell["source"])
-            for expression, options in re.findall(r"show_source\(([\w.]+)(.*?)\)\n", source + "\n"):
-                names = expression.removeprefix("aelib.").split(".")
-                if names[0] == "model_class":  # chapter 4's loop over the three models
-                    names = [[cls] + names[1:] for cls in ("Autoencoder", "VAE", "WAE")]
-                else:
-                    names = [names]
-                for parts in names:
-                    module, rest = _import_longest(parts)
-                    obj = module
-                    for part in rest:
-                        obj = getattr(obj, part)
-                    calls.append((notebook.name, expression, obj, "docstring=False" not in options))
+            if cell["cell_type"] == "code":
+                calls += _calls_of(notebook.name, "".join(cell["source"]))
     return calls
 
 
@@ -78,3 +65,41 @@ def test_the_chapters_call_show_source_from_the_package():
             if cell["cell_type"] == "code":
                 for prefix in re.findall(r"([\w.]*)show_source\(", "".join(cell["source"])):
                     assert prefix == "aelib.", (notebook.name, prefix + "show_source")
+
+
+def test_the_committed_chapters_display_the_code_that_runs():
+    """Each executed show_source cell shows today's source: a changed docstring or line of aelib
+    that the chapters display makes this fail until the chapter is executed again."""
+    stale = []
+    for notebook in sorted(NOTEBOOKS.glob("*.ipynb")):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] != "code" or "show_source(" not in source:
+                continue
+            shown = [
+                "".join(output["data"]["text/markdown"])
+                for output in cell.get("outputs", [])
+                if "text/markdown" in output.get("data", {})
+            ]
+            for _, expression, obj, docstring in _calls_of(notebook.name, source):
+                expected = f"```python\n{source_text(obj, docstring=docstring)}\n```"
+                if expected not in shown:
+                    stale.append(f"{notebook.name}: {expression}")
+    assert not stale, f"displayed code differs from aelib's (run make execute): {stale}"
+
+
+def _calls_of(chapter, source):
+    calls = []
+    for expression, options in re.findall(r"show_source\(([\w.]+)(.*?)\)\n", source + "\n"):
+        names = expression.removeprefix("aelib.").split(".")
+        if names[0] == "model_class":  # chapter 4's loop over the three models
+            names = [[cls] + names[1:] for cls in ("Autoencoder", "VAE", "WAE")]
+        else:
+            names = [names]
+        for parts in names:
+            module, rest = _import_longest(parts)
+            obj = module
+            for part in rest:
+                obj = getattr(obj, part)
+            calls.append((chapter, expression, obj, "docstring=False" not in options))
+    return calls
